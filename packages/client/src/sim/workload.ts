@@ -1,0 +1,24 @@
+// A simulation workload: a model paired with a dataset, able to build one trainer per simulated
+// node on that node's shard of the data. `fedtune-sim --model M --dataset D` picks one by name.
+import type { RandomSource, TrainConfig } from '@fedtune/shared';
+import type { LocalTrainer } from '../training/trainer.js';
+
+export type PartitionSpec = { kind: 'iid' } | { kind: 'dirichlet'; alpha: number };
+
+export interface WorkloadOptions {
+  clients: number;
+  partition: PartitionSpec;
+  /** Seeded randomness for data generation, partitioning and weight initialisation. */
+  random: RandomSource;
+  /** Backend to force, or undefined for automatic selection. */
+  backend?: string;
+}
+
+export interface Workload {
+  readonly model: string;
+  readonly dataset: string;
+  /** Config sent with every fit and evaluate instruction. */
+  readonly trainConfig: TrainConfig;
+  /** Builds one trainer per node, each holding its own shard. */
+  createNodes(options: WorkloadOptions): Promise<LocalTrainer[]>;
+}

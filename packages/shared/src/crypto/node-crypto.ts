@@ -1,0 +1,67 @@
+// CryptoProvider on node:crypto (OpenSSL): SHA-256, HMAC, HKDF (RFC 5869), AES-256-CTR.
+import * as nodeCrypto from 'node:crypto';
+import type { CryptoProvider } from './provider.js';
+
+function assertBytes(name: string, value: unknown): asserts value is Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array, got ${typeof value}`);
+}
+
+/** Adds `blocks` to a 128-bit big-endian counter, returning a new IV. */
+function addToCounter(iv: Uint8Array, blocks: number): Uint8Array {
+  const out = new Uint8Array(iv);
+  let carry = blocks;
+  for (let i = 15; i >= 0 && carry > 0; i--) {
+    const sum = out[i]! + (carry % 256);
+    out[i] = sum & 0xff;
+    carry = Math.floor(carry / 256) + (sum >> 8);
+  }
+  return out;
+}
+
+export const nodeCryptoProvider: CryptoProvider = {
+  sha256(...parts) {
+    const h = nodeCrypto.createHash('sha256');
+    for (const p of parts) h.update(p);
+    return new Uint8Array(h.digest());
+  },
+  hmacSha256(key, ...parts) {
+    assertBytes('key', key);
+    const h = nodeCrypto.createHmac('sha256', key);
+    for (const p of parts) h.update(p);
+    return new Uint8Array(h.digest());
+  },
+  hkdfSha256(ikm, salt, info, length) {
+    assertBytes('ikm', ikm);
+    assertBytes('salt', salt);
+    assertBytes('info', info);
+    if (!Number.isSafeInteger(length) || length < 1 || length > 255 * 32) {
+      throw new RangeError(`hkdf length must be an integer in [1, 8160], got ${length}`);
+    }
+    return new Uint8Array(nodeCrypto.hkdfSync('sha256', ikm, salt, info, length));
+  },
+  aes256CtrKeystream(key, iv, blockOffset, length) {
+    assertBytes('key', key);
+    assertBytes('iv', iv);
+    if (key.length !== 32) throw new RangeError(`AES-256 key must be 32 bytes, got ${key.length}`);
+    if (iv.length !== 16) throw new RangeError(`AES-CTR iv must be 16 bytes, got ${iv.length}`);
+    if (!Number.isSafeInteger(blockOffset) || blockOffset < 0) {
+      throw new RangeError(`blockOffset must be a non-negative safe integer, got ${blockOffset}`);
+    }
+    if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`length must be a non-negative integer, got ${length}`);
+    const cipher = nodeCrypto.createCipheriv('aes-256-ctr', key, addToCounter(iv, blockOffset));
+    const zeros = new Uint8Array(length);
+    const out = cipher.update(zeros);
+    cipher.final();
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  },
+  randomBytes(length) {
+    if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`length must be a non-negative integer, got ${length}`);
+    return new Uint8Array(nodeCrypto.randomBytes(length));
+  },
+  timingSafeEqual(a, b) {
+    assertBytes('a', a);
+    assertBytes('b', b);
+    if (a.length !== b.length) return false;
+    return nodeCrypto.timingSafeEqual(a, b);
+  },
+};

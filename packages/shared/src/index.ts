@@ -1,0 +1,13 @@
+// @fedtune/shared: the wire protocol and the pure math and crypto both sides agree on.
+export * from './protocol/errors.js';
+export * from './protocol/limits.js';
+export * from './protocol/version.js';
+export * from './protocol/messages.js';
+export * from './protocol/events.js';
+export * from './protocol/codec.js';
+export * from './protocol/typed-arrays.js';
+export * from './crypto/provider.js';
+export * from './crypto/node-crypto.js';
+export * from './crypto/random.js';
+export * from './model/weights.js';
+export * from './math/vector.js';

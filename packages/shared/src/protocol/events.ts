@@ -1,0 +1,50 @@
+// The one typed event map: it types both the socket.io Server and the client socket. Every event
+// carries a single msgpack frame; MESSAGE_SCHEMAS names the schema that decodes it.
+import type { Static, TSchema } from '@sinclair/typebox';
+import * as M from './messages.js';
+
+/** An encoded frame whose decoded form is T; the brand exists only for the type checker. */
+export type Frame<T> = Uint8Array & { readonly __frameOf?: T };
+
+type Ack<R> = (reply: Frame<R>) => void;
+
+export interface ClientToServerEvents {
+  hello: (frame: Frame<M.Hello>, ack: Ack<M.HelloReply>) => void;
+  'model:manifest': (frame: Frame<M.ManifestRequest>, ack: Ack<M.ManifestReply>) => void;
+  'model:chunk': (frame: Frame<M.ChunkRequest>, ack: Ack<M.ChunkReply>) => void;
+  'fit:chunk': (frame: Frame<M.UpdateChunk>, ack: Ack<M.AckReply>) => void;
+  'fit:result': (frame: Frame<M.FitResult>, ack: Ack<M.AckReply>) => void;
+  'fit:failure': (frame: Frame<M.FitFailure>) => void;
+  'evaluate:result': (frame: Frame<M.EvaluateResult>, ack: Ack<M.AckReply>) => void;
+}
+
+export interface ServerToClientEvents {
+  'round:fit': (frame: Frame<M.FitInstruction>) => void;
+  'round:evaluate': (frame: Frame<M.EvaluateInstruction>) => void;
+  'round:end': (frame: Frame<M.RoundEnd>) => void;
+  'training:finished': (frame: Frame<M.TrainingFinished>) => void;
+  'fedtune:error': (frame: Frame<M.ErrorNotice>) => void;
+}
+
+/** Schema of each event's frame and, for acknowledged events, of its reply. */
+export const MESSAGE_SCHEMAS = {
+  hello: { request: M.Hello, reply: M.HelloReply },
+  'model:manifest': { request: M.ManifestRequest, reply: M.ManifestReply },
+  'model:chunk': { request: M.ChunkRequest, reply: M.ChunkReply },
+  'fit:chunk': { request: M.UpdateChunk, reply: M.AckReply },
+  'fit:result': { request: M.FitResult, reply: M.AckReply },
+  'fit:failure': { request: M.FitFailure },
+  'evaluate:result': { request: M.EvaluateResult, reply: M.AckReply },
+  'round:fit': { request: M.FitInstruction },
+  'round:evaluate': { request: M.EvaluateInstruction },
+  'round:end': { request: M.RoundEnd },
+  'training:finished': { request: M.TrainingFinished },
+  'fedtune:error': { request: M.ErrorNotice },
+} as const satisfies Record<keyof ClientToServerEvents | keyof ServerToClientEvents, { request: TSchema; reply?: TSchema }>;
+
+export type EventName = keyof typeof MESSAGE_SCHEMAS;
+type Entry<E extends EventName> = (typeof MESSAGE_SCHEMAS)[E];
+/** The decoded message of event E. */
+export type MessageOf<E extends EventName> = Static<Entry<E>['request']>;
+/** The decoded reply of acknowledged event E. */
+export type ReplyOf<E extends EventName> = Entry<E> extends { reply: infer R extends TSchema } ? Static<R> : never;

@@ -1,0 +1,154 @@
+// Message schemas: each is both the static type (Static<typeof X>) and the runtime validator.
+import { Type, type Static } from '@sinclair/typebox';
+import { ERROR_CATALOGUE } from './errors.js';
+import { CHUNK_ELEMENTS, MAX_CONFIG_KEYS, MAX_METRICS, MAX_MODEL_ELEMENTS, MAX_RANK, MAX_STRING, MAX_TENSORS } from './limits.js';
+import { Float32ArrayT } from './typed-arrays.js';
+
+const Str = (maxLength = MAX_STRING) => Type.String({ maxLength });
+const Round = Type.Integer({ minimum: 0, maximum: 2 ** 31 });
+const Count = Type.Integer({ minimum: 0, maximum: 2 ** 40 });
+const ChunkIndex = Type.Integer({ minimum: 0, maximum: Math.ceil(MAX_MODEL_ELEMENTS / 1) });
+/** A model version: the hex SHA-256 of its canonical encoding. */
+export const ModelVersion = Type.String({ pattern: '^[0-9a-f]{64}$' });
+
+export const WireErrorSchema = Type.Object({
+  code: Type.Union(Object.keys(ERROR_CATALOGUE).map((c) => Type.Literal(c))),
+  message: Str(2048),
+});
+
+export const Metrics = Type.Record(Type.String({ maxLength: 64 }), Type.Number(), { maxProperties: MAX_METRICS });
+export type Metrics = Static<typeof Metrics>;
+
+/** Free-form training configuration sent with a fit instruction (epochs, batch size, ...). */
+export const TrainConfig = Type.Record(Type.String({ maxLength: 64 }), Type.Union([Type.Number(), Type.String({ maxLength: MAX_STRING }), Type.Boolean()]), {
+  maxProperties: MAX_CONFIG_KEYS,
+});
+export type TrainConfig = Static<typeof TrainConfig>;
+
+export const TensorSpecSchema = Type.Object({
+  name: Str(256),
+  shape: Type.Array(Type.Integer({ minimum: 0, maximum: MAX_MODEL_ELEMENTS }), { maxItems: MAX_RANK }),
+});
+
+// ---- acknowledgements -------------------------------------------------------------------------
+
+export const ErrorReply = Type.Object({ ok: Type.Literal(false), error: WireErrorSchema });
+export const OkReply = Type.Object({ ok: Type.Literal(true) });
+export const AckReply = Type.Union([OkReply, ErrorReply]);
+export type AckReply = Static<typeof AckReply>;
+
+// ---- hello ------------------------------------------------------------------------------------
+
+export const Hello = Type.Object({
+  protocolVersion: Type.Integer({ minimum: 0, maximum: 2 ** 31 }),
+  token: Str(256),
+  /** A stable name the node chooses (hostname, simulated index); informational only. */
+  nodeName: Type.Optional(Str(128)),
+  /** The training backend the node runs on, for logs and the dashboard. */
+  backend: Type.Optional(Str(128)),
+  /** A node id from an earlier session, to resume after a reconnect. */
+  resumeNodeId: Type.Optional(Str(64)),
+});
+export type Hello = Static<typeof Hello>;
+
+export const HelloReply = Type.Union([
+  Type.Object({ ok: Type.Literal(true), protocolVersion: Type.Integer(), nodeId: Str(64), modelVersion: Type.Union([ModelVersion, Type.Null()]) }),
+  ErrorReply,
+]);
+export type HelloReply = Static<typeof HelloReply>;
+
+// ---- model transfer (pulled chunk by chunk: the puller sets the pace) ---------------------------
+
+export const ManifestRequest = Type.Object({ version: ModelVersion });
+export type ManifestRequest = Static<typeof ManifestRequest>;
+
+export const ModelManifestSchema = Type.Object({
+  version: ModelVersion,
+  tensors: Type.Array(TensorSpecSchema, { maxItems: MAX_TENSORS }),
+  totalElements: Type.Integer({ minimum: 0, maximum: MAX_MODEL_ELEMENTS }),
+  chunkElements: Type.Integer({ minimum: 1, maximum: CHUNK_ELEMENTS }),
+});
+export type ModelManifestMessage = Static<typeof ModelManifestSchema>;
+
+export const ManifestReply = Type.Union([Type.Object({ ok: Type.Literal(true), manifest: ModelManifestSchema }), ErrorReply]);
+export type ManifestReply = Static<typeof ManifestReply>;
+
+export const ChunkRequest = Type.Object({ version: ModelVersion, index: ChunkIndex });
+export type ChunkRequest = Static<typeof ChunkRequest>;
+
+export const ChunkReply = Type.Union([
+  Type.Object({ ok: Type.Literal(true), version: ModelVersion, index: ChunkIndex, data: Float32ArrayT(CHUNK_ELEMENTS) }),
+  ErrorReply,
+]);
+export type ChunkReply = Static<typeof ChunkReply>;
+
+// ---- fit -------------------------------------------------------------------------------------
+
+export const FitInstruction = Type.Object({
+  round: Round,
+  /** Null only for an `init` task, before the coordinator holds any model. */
+  modelVersion: Type.Union([ModelVersion, Type.Null()]),
+  /** `delta`: train and send w_local - w_global. `init`: send your freshly initialised weights. */
+  task: Type.Union([Type.Literal('delta'), Type.Literal('init')]),
+  config: TrainConfig,
+  deadlineMs: Type.Integer({ minimum: 0 }),
+});
+export type FitInstruction = Static<typeof FitInstruction>;
+
+/** One chunk of a node's update, streamed in order; the coordinator acks each (backpressure). */
+export const UpdateChunk = Type.Object({
+  round: Round,
+  index: ChunkIndex,
+  totalChunks: Type.Integer({ minimum: 1, maximum: Math.ceil(MAX_MODEL_ELEMENTS / CHUNK_ELEMENTS) }),
+  data: Float32ArrayT(CHUNK_ELEMENTS),
+});
+export type UpdateChunk = Static<typeof UpdateChunk>;
+
+export const FitResult = Type.Object({
+  round: Round,
+  numExamples: Count,
+  metrics: Metrics,
+  /** For an init task: the tensor layout of the weights just streamed. */
+  tensors: Type.Optional(Type.Array(TensorSpecSchema, { maxItems: MAX_TENSORS })),
+});
+export type FitResult = Static<typeof FitResult>;
+
+export const FitFailure = Type.Object({ round: Round, error: WireErrorSchema });
+export type FitFailure = Static<typeof FitFailure>;
+
+// ---- evaluate --------------------------------------------------------------------------------
+
+export const EvaluateInstruction = Type.Object({
+  round: Round,
+  modelVersion: ModelVersion,
+  config: TrainConfig,
+  deadlineMs: Type.Integer({ minimum: 0 }),
+});
+export type EvaluateInstruction = Static<typeof EvaluateInstruction>;
+
+export const EvaluateResult = Type.Object({
+  round: Round,
+  numExamples: Count,
+  loss: Type.Number(),
+  metrics: Metrics,
+});
+export type EvaluateResult = Static<typeof EvaluateResult>;
+
+// ---- broadcasts ------------------------------------------------------------------------------
+
+export const RoundEnd = Type.Object({
+  round: Round,
+  status: Type.Union([Type.Literal('completed'), Type.Literal('aborted')]),
+  modelVersion: Type.Union([ModelVersion, Type.Null()]),
+  reason: Type.Optional(Str(2048)),
+});
+export type RoundEnd = Static<typeof RoundEnd>;
+
+export const TrainingFinished = Type.Object({
+  reason: Str(2048),
+  modelVersion: Type.Union([ModelVersion, Type.Null()]),
+});
+export type TrainingFinished = Static<typeof TrainingFinished>;
+
+export const ErrorNotice = WireErrorSchema;
+export type ErrorNotice = Static<typeof ErrorNotice>;
