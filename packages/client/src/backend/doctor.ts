@@ -1,0 +1,37 @@
+// The environment report behind `fedtune-client doctor`: runtime, every training backend with
+// why it is or is not available, and the one automatic selection picks.
+import * as tf from '@tensorflow/tfjs';
+import type { BackendName } from './names.js';
+import { probeBackends, type BackendProbe } from './select.js';
+
+export interface DoctorReport {
+  node: string;
+  platform: string;
+  tfjs: string;
+  backends: BackendProbe[];
+  /** What `selectBackend()` with no preference would pick. */
+  choice: BackendName;
+}
+
+/** Probes everything; never throws for a missing backend. */
+export async function doctorReport(): Promise<DoctorReport> {
+  const { backends, choice } = await probeBackends();
+  return {
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    tfjs: tf.version.tfjs,
+    backends,
+    choice,
+  };
+}
+
+/** The human-readable form: one line per backend, then the choice. */
+export function formatDoctor(report: DoctorReport): string {
+  const width = Math.max(...report.backends.map((b) => b.name.length));
+  const lines = [`fedtune doctor: node ${report.node}, ${report.platform}, tfjs ${report.tfjs}`, 'training backends, in selection order:'];
+  for (const b of report.backends) {
+    lines.push(`  ${b.available ? 'ok  ' : 'no  '} ${b.name.padEnd(width)}  ${b.reason}`);
+  }
+  lines.push(`would use: ${report.choice}`);
+  return lines.join('\n');
+}

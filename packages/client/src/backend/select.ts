@@ -1,0 +1,153 @@
+// Probes the tfjs backends fedtune can train on and selects the fastest available one, with a
+// reason for every one it passes over (DESIGN.md, "Local training").
+import * as tf from '@tensorflow/tfjs';
+import { FedtuneError } from '@fedtune/shared';
+import { BACKEND_ORDER, TFJS_BACKEND, type BackendName } from './names.js';
+import { describeAdapter, errorText, installDawn } from './webgpu-dawn.js';
+
+export interface BackendProbe {
+  name: BackendName;
+  available: boolean;
+  /** Why it is unavailable, or what it runs on when available. */
+  reason: string;
+}
+
+export interface BackendChoice {
+  name: BackendName;
+  /** What it runs on, e.g. the WebGPU adapter. */
+  detail: string;
+  /** Every backend considered before (and including) the chosen one. */
+  tried: BackendProbe[];
+}
+
+export interface SelectOptions {
+  /** Force this backend; selection fails if it is unavailable. */
+  prefer?: BackendName;
+  /** Where the choice is logged; default stderr. */
+  log?: (line: string) => void;
+}
+
+const OPTIONAL_PACKAGE: Partial<Record<BackendName, string>> = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+};
+
+const cache = new Map<BackendName, Promise<BackendProbe>>();
+
+/**
+ * Makes one backend usable (loading its package or driver) and checks it with a small matmul.
+ * Leaves tfjs on that backend when it is available. Never throws.
+ */
+export function probeBackend(name: BackendName): Promise<BackendProbe> {
+  let p = cache.get(name);
+  if (p === undefined) {
+    p = probeUncached(name);
+    cache.set(name, p);
+  }
+  return p.then(async (probe) => {
+    if (probe.available && tf.engine().backendName !== TFJS_BACKEND[name]) await activate(name);
+    return probe;
+  });
+}
+
+async function probeUncached(name: BackendName): Promise<BackendProbe> {
+  let detail: string;
+  try {
+    detail = await load(name);
+  } catch (err) {
+    return { name, available: false, reason: errorText(err) };
+  }
+  try {
+    await activate(name);
+    await smokeTest();
+    return { name, available: true, reason: detail };
+  } catch (err) {
+    return { name, available: false, reason: `loaded but failed a smoke test: ${errorText(err)}` };
+  }
+}
+
+async function load(name: BackendName): Promise<string> {
+  switch (name) {
+    case 'tensorflow-gpu':
+    case 'tensorflow': {
+      const pkg = OPTIONAL_PACKAGE[name] as string;
+      try {
+        // A non-literal specifier: the package is optional and absent from the lockfile.
+        await import(pkg);
+      } catch (err) {
+        const missing = (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND';
+        throw new Error(
+          missing
+            ? `${pkg} is not installed (optional: its install downloads libtensorflow${name === 'tensorflow-gpu' ? ' and needs CUDA' : ''})`
+            : `${pkg} did not load: ${errorText(err)}`,
+        );
+      }
+      if (tf.findBackendFactory('tensorflow') === null) throw new Error(`${pkg} loaded but registered no tensorflow backend`);
+      return name === 'tensorflow-gpu' ? 'libtensorflow with CUDA' : 'libtensorflow on CPU';
+    }
+    case 'webgpu': {
+      const dawn = await installDawn();
+      if (!dawn.ok) throw new Error(dawn.reason);
+      // The backend registers itself on import only when navigator.gpu exists, so Dawn comes first.
+      await import('@tensorflow/tfjs-backend-webgpu');
+      if (tf.findBackendFactory('webgpu') === null) throw new Error('tfjs-backend-webgpu did not register (navigator.gpu missing)');
+      return `Dawn on ${describeAdapter(dawn.adapter)}`;
+    }
+    case 'wasm': {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      void wasm;
+      const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+      const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+      return `XNNPACK${simd === true ? ' with SIMD' : ''}${threads === true ? ', multithreaded' : ', one thread'}`;
+    }
+    case 'cpu':
+      return 'plain JavaScript';
+  }
+}
+
+async function activate(name: BackendName): Promise<void> {
+  const ok = await tf.setBackend(TFJS_BACKEND[name]);
+  if (!ok) throw new Error(`tf.setBackend('${TFJS_BACKEND[name]}') refused`);
+  await tf.ready();
+}
+
+async function smokeTest(): Promise<void> {
+  const y = tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([0, 1, 1, 0], [2, 2])));
+  const got = Array.from(await y.data());
+  y.dispose();
+  if (got.join() !== '2,1,4,3') throw new Error(`a 2x2 matmul gave ${got.join(',')}`);
+}
+
+/**
+ * Probes every backend in selection order (for `fedtune-client doctor`) and names the one
+ * automatic selection would pick. Leaves tfjs on that backend.
+ */
+export async function probeBackends(): Promise<{ backends: BackendProbe[]; choice: BackendName }> {
+  const backends: BackendProbe[] = [];
+  for (const name of BACKEND_ORDER) backends.push(await probeBackend(name));
+  const choice = backends.find((b) => b.available)?.name ?? 'cpu';
+  await probeBackend(choice);
+  return { backends, choice };
+}
+
+/**
+ * Selects and activates a backend: `prefer` if given, else the first available in
+ * BACKEND_ORDER. Logs one line with the choice and what was passed over.
+ * @throws FedtuneError FT_ERR_CONFIG when the preferred backend is unavailable.
+ */
+export async function selectBackend(options: SelectOptions = {}): Promise<BackendChoice> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const order: readonly BackendName[] = options.prefer !== undefined ? [options.prefer] : BACKEND_ORDER;
+  const tried: BackendProbe[] = [];
+  for (const name of order) {
+    const probe = await probeBackend(name);
+    tried.push(probe);
+    if (probe.available) {
+      const skipped = tried.filter((t) => !t.available).map((t) => `${t.name}: ${t.reason}`);
+      log(`fedtune: training backend ${name} (${probe.reason})${skipped.length > 0 ? `; skipped ${skipped.join('; ')}` : ''}`);
+      return { name, detail: probe.reason, tried };
+    }
+  }
+  const last = tried[tried.length - 1];
+  throw new FedtuneError('FT_ERR_CONFIG', `backend ${options.prefer ?? 'cpu'} unavailable: ${last?.reason ?? 'not probed'}`);
+}
