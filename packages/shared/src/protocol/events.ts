@@ -13,7 +13,7 @@ export interface ClientToServerEvents {
   'model:manifest': (frame: Frame<M.ManifestRequest>, ack: Ack<M.ManifestReply>) => void;
   'model:chunk': (frame: Frame<M.ChunkRequest>, ack: Ack<M.ChunkReply>) => void;
   'fit:chunk': (frame: Frame<M.UpdateChunk>, ack: Ack<M.AckReply>) => void;
-  'fit:result': (frame: Frame<M.FitResult>, ack: Ack<M.AckReply>) => void;
+  'fit:begin': (frame: Frame<M.FitBegin>, ack: Ack<M.AckReply>) => void;
   'fit:failure': (frame: Frame<M.FitFailure>) => void;
   'evaluate:result': (frame: Frame<M.EvaluateResult>, ack: Ack<M.AckReply>) => void;
 }
@@ -32,7 +32,7 @@ export const MESSAGE_SCHEMAS = {
   'model:manifest': { request: M.ManifestRequest, reply: M.ManifestReply },
   'model:chunk': { request: M.ChunkRequest, reply: M.ChunkReply },
   'fit:chunk': { request: M.UpdateChunk, reply: M.AckReply },
-  'fit:result': { request: M.FitResult, reply: M.AckReply },
+  'fit:begin': { request: M.FitBegin, reply: M.AckReply },
   'fit:failure': { request: M.FitFailure },
   'evaluate:result': { request: M.EvaluateResult, reply: M.AckReply },
   'round:fit': { request: M.FitInstruction },

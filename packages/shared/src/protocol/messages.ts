@@ -95,7 +95,7 @@ export const FitInstruction = Type.Object({
 });
 export type FitInstruction = Static<typeof FitInstruction>;
 
-/** One chunk of a node's update, streamed in order; the coordinator acks each (backpressure). */
+/** One chunk of a node's update, streamed in order after FitBegin; the coordinator acks each (backpressure). */
 export const UpdateChunk = Type.Object({
   round: Round,
   index: ChunkIndex,
@@ -104,14 +104,15 @@ export const UpdateChunk = Type.Object({
 });
 export type UpdateChunk = Static<typeof UpdateChunk>;
 
-export const FitResult = Type.Object({
+/** Sent before the chunks: the coordinator learns the weight and, for init, the layout up front. */
+export const FitBegin = Type.Object({
   round: Round,
   numExamples: Count,
   metrics: Metrics,
   /** For an init task: the tensor layout of the weights just streamed. */
   tensors: Type.Optional(Type.Array(TensorSpecSchema, { maxItems: MAX_TENSORS })),
 });
-export type FitResult = Static<typeof FitResult>;
+export type FitBegin = Static<typeof FitBegin>;
 
 export const FitFailure = Type.Object({ round: Round, error: WireErrorSchema });
 export type FitFailure = Static<typeof FitFailure>;

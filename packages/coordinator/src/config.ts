@@ -1,0 +1,101 @@
+// The coordinator's configuration: one TypeBox schema gives the type, the defaults and the
+// validation of a config file, so a bad file fails at start with FT_ERR_CONFIG naming the key.
+import { readFile } from 'node:fs/promises';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { FedtuneError, TrainConfig } from '@fedtune/shared';
+import { STRATEGY_NAMES } from './strategy/create-strategy.js';
+
+const PositiveInt = Type.Integer({ minimum: 1 });
+const Millis = Type.Integer({ minimum: 1, maximum: 24 * 3600 * 1000 });
+
+export const CoordinatorConfigSchema = Type.Object({
+  host: Type.String({ default: '127.0.0.1' }),
+  /** 0 picks a free port. */
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 8750 }),
+  /** Enrollment tokens in the clear; hashed with SHA-256 at load and the clear text dropped. */
+  tokens: Type.Array(Type.String({ minLength: 16, maxLength: 256 }), { default: [] }),
+  /** Enrollment tokens already hashed (hex SHA-256), e.g. from `fedtune-coordinator hash-token`. */
+  tokenHashes: Type.Array(Type.String({ pattern: '^[0-9a-f]{64}$' }), { default: [] }),
+  rounds: Type.Integer({ minimum: 1, default: 10 }),
+  /** Connected nodes needed before a round starts. */
+  minNodes: Type.Integer({ minimum: 1, default: 2 }),
+  selection: Type.Union(
+    [
+      Type.Object({ kind: Type.Literal('uniform'), clientsPerRound: PositiveInt, overSelection: Type.Number({ minimum: 0, maximum: 10, default: 0.2 }) }),
+      Type.Object({ kind: Type.Literal('poisson'), sampleRate: Type.Number({ exclusiveMinimum: 0, maximum: 1 }) }),
+    ],
+    { default: { kind: 'uniform', clientsPerRound: 10, overSelection: 0.2 } },
+  ),
+  /** Fewest results with which a round aggregates; below it the round aborts. */
+  minResults: Type.Integer({ minimum: 1, default: 2 }),
+  fitDeadlineMs: Type.Optional(Millis),
+  evaluateDeadlineMs: Type.Optional(Millis),
+  helloTimeoutMs: Type.Optional(Millis),
+  /** Evaluate every N rounds; 0 never. */
+  evaluateEvery: Type.Integer({ minimum: 0, default: 1 }),
+  /** Nodes asked to evaluate; absent: every available node. */
+  evaluateClients: Type.Optional(PositiveInt),
+  strategy: Type.Object(
+    {
+      name: Type.Union(STRATEGY_NAMES.map((n) => Type.Literal(n)), { default: 'fedavg' }),
+      serverLearningRate: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+      momentum: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
+      beta1: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
+      beta2: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
+      tau: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    },
+    { default: { name: 'fedavg' } },
+  ),
+  weighting: Type.Union([Type.Literal('examples'), Type.Literal('uniform')], { default: 'examples' }),
+  /** Sent with every fit and evaluate instruction (epochs, batchSize, learningRate, ...). */
+  trainConfig: Type.Intersect([TrainConfig], { default: {} }),
+  /** Updates buffered at once; further uploads wait for a slot (backpressure bounds memory). */
+  uploadSlots: Type.Integer({ minimum: 1, maximum: 1024, default: 8 }),
+  /** Where model versions and round state are kept; absent: memory only (no resume). */
+  dataDir: Type.Optional(Type.String()),
+  /** Seed for cohort selection; absent: the system CSPRNG. */
+  seed: Type.Optional(Type.String()),
+  logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')], {
+    default: 'info',
+  }),
+});
+
+export type CoordinatorConfig = Static<typeof CoordinatorConfigSchema>;
+export type CoordinatorConfigInput = Partial<CoordinatorConfig>;
+
+export const DEFAULT_DEADLINES = { fitDeadlineMs: 10 * 60_000, evaluateDeadlineMs: 5 * 60_000, helloTimeoutMs: 10_000 } as const;
+
+/**
+ * Fills defaults and validates.
+ * @throws FedtuneError FT_ERR_CONFIG naming the first bad key.
+ */
+export function resolveConfig(input: unknown): CoordinatorConfig {
+  const withDefaults = Value.Default(CoordinatorConfigSchema, structuredClone(input ?? {}));
+  if (!Value.Check(CoordinatorConfigSchema, withDefaults)) {
+    const first = Value.Errors(CoordinatorConfigSchema, withDefaults).First();
+    throw new FedtuneError('FT_ERR_CONFIG', `${first?.path || '/'}: ${first?.message ?? 'invalid'}`);
+  }
+  const cfg = withDefaults;
+  if (cfg.selection.kind === 'uniform' && cfg.minResults > cfg.selection.clientsPerRound) {
+    throw new FedtuneError('FT_ERR_CONFIG', `minResults ${cfg.minResults} > clientsPerRound ${cfg.selection.clientsPerRound}`);
+  }
+  return cfg;
+}
+
+/** Reads a JSON config file. @throws FedtuneError FT_ERR_CONFIG. */
+export async function loadConfigFile(path: string): Promise<CoordinatorConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new FedtuneError('FT_ERR_CONFIG', `cannot read ${path}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new FedtuneError('FT_ERR_CONFIG', `${path} is not valid JSON`);
+  }
+  return resolveConfig(parsed);
+}

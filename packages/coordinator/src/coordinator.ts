@@ -1,0 +1,162 @@
+// The coordinator service: an HTTP server (health, metrics) carrying socket.io, the model store,
+// the round engine and its strategy, and optional durable state for resuming after a restart.
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MAX_FRAME_BYTES, nodeCryptoProvider, seededRandom, systemRandom, type CryptoProvider, type RandomSource, type Weights } from '@fedtune/shared';
+import { Server } from 'socket.io';
+import { TokenVerifier } from './auth/token-verifier.js';
+import { DEFAULT_DEADLINES, resolveConfig, type CoordinatorConfig, type CoordinatorConfigInput } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { Metrics } from './metrics.js';
+import { ModelStore } from './model/model-store.js';
+import { loadState, saveState } from './model/state-file.js';
+import { systemClock, type Clock } from './round/clock.js';
+import { RoundEngine } from './round/round-engine.js';
+import type { RoundSummary } from './round/round-summary.js';
+import { createStrategy } from './strategy/create-strategy.js';
+import type { Strategy } from './strategy/strategy.js';
+import { SocketServer, type FedtuneServer } from './transport/socket-server.js';
+
+export interface CoordinatorOptions {
+  config: CoordinatorConfigInput;
+  crypto?: CryptoProvider;
+  random?: RandomSource;
+  clock?: Clock;
+  logger?: Logger;
+  /** Start from these weights instead of asking a node for initial ones. */
+  initialWeights?: Weights;
+  /** Replaces the configured strategy (e.g. a wrapped one). */
+  strategy?: Strategy;
+}
+
+export class Coordinator {
+  readonly config: CoordinatorConfig;
+  readonly metrics = new Metrics();
+  readonly store: ModelStore;
+  readonly logger: Logger;
+  private readonly http: HttpServer;
+  private readonly io: FedtuneServer;
+  private readonly sockets: SocketServer;
+  private engine: RoundEngine | null = null;
+  private resumeRound = 0;
+  private readonly crypto: CryptoProvider;
+  private readonly random: RandomSource;
+  private readonly clock: Clock;
+  private readonly strategy: Strategy;
+
+  private constructor(options: CoordinatorOptions, config: CoordinatorConfig) {
+    this.config = config;
+    this.crypto = options.crypto ?? nodeCryptoProvider;
+    this.random = options.random ?? (config.seed === undefined ? systemRandom(this.crypto) : seededRandom(this.crypto, `coordinator/${config.seed}`));
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? createLogger(config.logLevel, 'coordinator');
+    this.strategy = options.strategy ?? createStrategy(config.strategy.name, config.strategy);
+    this.store = new ModelStore(this.crypto);
+    if (options.initialWeights !== undefined) this.store.put(options.initialWeights);
+    const verifier = new TokenVerifier(this.crypto, config.tokens, config.tokenHashes);
+    if (verifier.size === 0) this.logger.warn('no enrollment tokens configured: every hello will be refused');
+    this.http = createServer((req, res) => this.serveHttp(req.url ?? '/', res));
+    this.io = new Server(this.http, { maxHttpBufferSize: MAX_FRAME_BYTES + 4096, serveClient: false, transports: ['websocket'] });
+    this.sockets = new SocketServer(this.io, {
+      verifier,
+      store: this.store,
+      crypto: this.crypto,
+      logger: this.logger,
+      metrics: this.metrics,
+      helloTimeoutMs: config.helloTimeoutMs ?? DEFAULT_DEADLINES.helloTimeoutMs,
+    });
+  }
+
+  /**
+   * Builds a coordinator, resuming from `config.dataDir` when it holds saved state.
+   * @throws FedtuneError FT_ERR_CONFIG on an invalid config or unreadable state.
+   */
+  static async create(options: CoordinatorOptions): Promise<Coordinator> {
+    const config = resolveConfig(options.config);
+    const c = new Coordinator(options, config);
+    if (config.dataDir !== undefined) {
+      const saved = await loadState(config.dataDir);
+      if (saved !== null) {
+        c.store.put(saved.weights);
+        c.resumeRound = saved.round;
+        c.logger.info('resumed from saved state', { round: saved.round, version: saved.modelVersion });
+      }
+    }
+    return c;
+  }
+
+  /** Starts listening; resolves with the bound port and the URL nodes connect to. */
+  async listen(): Promise<{ port: number; url: string }> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.config.port, this.config.host, () => resolve());
+    });
+    const { port } = this.http.address() as AddressInfo;
+    const url = `http://${this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host}:${port}`;
+    this.logger.info('listening', { url });
+    return { port, url };
+  }
+
+  get nodeCount(): number {
+    return this.sockets.nodeCount;
+  }
+
+  /** Runs the configured rounds; `onRound` sees each summary as it completes. */
+  async run(onRound?: (s: RoundSummary) => void): Promise<RoundSummary[]> {
+    const c = this.config;
+    const engine = new RoundEngine(
+      {
+        settings: {
+          rounds: c.rounds,
+          minNodes: c.minNodes,
+          minResults: c.minResults,
+          selection: c.selection,
+          fitDeadlineMs: c.fitDeadlineMs ?? DEFAULT_DEADLINES.fitDeadlineMs,
+          evaluateDeadlineMs: c.evaluateDeadlineMs ?? DEFAULT_DEADLINES.evaluateDeadlineMs,
+          evaluateEvery: c.evaluateEvery,
+          ...(c.evaluateClients === undefined ? {} : { evaluateClients: c.evaluateClients }),
+          weighting: c.weighting,
+          trainConfig: c.trainConfig,
+          uploadSlots: c.uploadSlots,
+        },
+        strategy: this.strategy,
+        store: this.store,
+        transport: this.sockets,
+        random: this.random,
+        clock: this.clock,
+        logger: this.logger,
+        onModel: async (round, version, weights) => {
+          if (c.dataDir !== undefined) await saveState(c.dataDir, { round, modelVersion: version, weights, extra: {} });
+        },
+      },
+      this.resumeRound,
+    );
+    this.engine = engine;
+    this.sockets.bind(engine);
+    engine.on('round', (s) => {
+      this.metrics.inc('fedtune_rounds_total', { status: s.status });
+      this.metrics.set('fedtune_round', s.round);
+      this.metrics.set('fedtune_round_duration_ms', s.durationMs);
+      if (s.evalLoss !== null) this.metrics.set('fedtune_eval_loss', s.evalLoss);
+      onRound?.(s);
+    });
+    return engine.run();
+  }
+
+  /** Stops training and closes every connection. */
+  async close(): Promise<void> {
+    this.engine?.stop();
+    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+    if (this.http.listening) await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+
+  private serveHttp(url: string, res: import('node:http').ServerResponse): void {
+    if (url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, nodes: this.nodeCount, model: this.store.current?.version ?? null }));
+    } else if (url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(this.metrics.render());
+    } else if (!url.startsWith('/socket.io')) {
+      res.writeHead(404).end();
+    }
+  }
+}

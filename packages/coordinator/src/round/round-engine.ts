@@ -1,0 +1,375 @@
+// The round engine: runs rounds one after another, each through the pure state machine in
+// round-state.ts, with a deadline on every stage, upload slots for bounded memory, and the
+// strategy for the server step. Socket handlers call the `on*` methods; the engine never throws
+// at a node for another node's fault.
+import { EventEmitter } from 'node:events';
+import {
+  FedtuneError,
+  firstNonFinite,
+  layoutSize,
+  sameLayout,
+  type EvaluateResult,
+  type FitBegin,
+  type FitFailure,
+  type RandomSource,
+  type TrainConfig,
+  type UpdateChunk,
+  type Weights,
+} from '@fedtune/shared';
+import type { Logger } from '../logger.js';
+import type { ModelStore } from '../model/model-store.js';
+import type { EvaluateReport, Strategy } from '../strategy/strategy.js';
+import type { Clock } from './clock.js';
+import { PlainAggregator, type Weighting } from './plain-aggregator.js';
+import { advance, closeCollection, collectionDone, newRound, onDropped, onReported, type DropReason, type RoundState } from './round-state.js';
+import type { RoundSummary } from './round-summary.js';
+import { selectCohort, type SelectionRule } from './selection.js';
+import { Semaphore } from './semaphore.js';
+import type { NodeTransport } from './transport.js';
+import { UpdateAssembler } from './update-assembler.js';
+import { CHUNK_ELEMENTS } from '@fedtune/shared';
+
+export interface EngineSettings {
+  rounds: number;
+  minNodes: number;
+  minResults: number;
+  selection: SelectionRule;
+  fitDeadlineMs: number;
+  evaluateDeadlineMs: number;
+  evaluateEvery: number;
+  evaluateClients?: number;
+  weighting: Weighting;
+  trainConfig: TrainConfig;
+  uploadSlots: number;
+}
+
+export interface EngineDeps {
+  settings: EngineSettings;
+  strategy: Strategy;
+  store: ModelStore;
+  transport: NodeTransport;
+  random: RandomSource;
+  clock: Clock;
+  logger: Logger;
+  /** Called after each completed round with the new model, e.g. to persist it. */
+  onModel?: (round: number, version: string, weights: Weights) => Promise<void>;
+}
+
+interface Upload {
+  header: FitBegin;
+  assembler: UpdateAssembler;
+  bytes: number;
+}
+
+interface Collection {
+  state: RoundState;
+  task: 'init' | 'delta';
+  uploads: Map<string, Upload>;
+  /** Nodes holding an upload slot. */
+  slotHolders: Set<string>;
+  aggregator: PlainAggregator | null;
+  initWeights: Weights | null;
+  uploadedBytes: Map<string, number>;
+  wake: () => void;
+}
+
+interface Evaluation {
+  round: number;
+  pending: Set<string>;
+  reports: EvaluateReport[];
+  wake: () => void;
+}
+
+export interface RoundEngineEvents {
+  round: [RoundSummary];
+  finished: [string];
+}
+
+export class RoundEngine extends EventEmitter<RoundEngineEvents> {
+  private collection: Collection | null = null;
+  private evaluation: Evaluation | null = null;
+  private readonly slots: Semaphore;
+  private readonly stopController = new AbortController();
+  /** The last completed round; rounds continue from here (non-zero after a resume). */
+  private lastRound: number;
+
+  constructor(
+    private readonly deps: EngineDeps,
+    startAfterRound = 0,
+  ) {
+    super();
+    this.slots = new Semaphore(deps.settings.uploadSlots);
+    this.lastRound = startAfterRound;
+  }
+
+  get currentRound(): number | null {
+    return this.collection?.state.round ?? this.evaluation?.round ?? null;
+  }
+
+  stop(): void {
+    this.stopController.abort();
+    this.collection?.wake();
+    this.evaluation?.wake();
+  }
+
+  /** Runs rounds until the configured number is reached or `stop()`. Resolves with the summaries. */
+  async run(): Promise<RoundSummary[]> {
+    const { settings, transport, logger } = this.deps;
+    const summaries: RoundSummary[] = [];
+    const signal = this.stopController.signal;
+    try {
+      while (this.lastRound < settings.rounds && !signal.aborted) {
+        await transport.waitForNodes(settings.minNodes, signal);
+        if (this.deps.store.current === null) {
+          await this.initialiseModel();
+          continue;
+        }
+        const summary = await this.runRound(this.lastRound + 1);
+        this.lastRound = summary.round;
+        summaries.push(summary);
+        this.emit('round', summary);
+      }
+    } catch (err) {
+      if (!signal.aborted) throw err;
+    }
+    const reason = signal.aborted ? 'stopped' : `completed ${settings.rounds} rounds`;
+    transport.broadcastFinished({ reason, modelVersion: this.deps.store.current?.version ?? null });
+    logger.info('training finished', { reason });
+    this.emit('finished', reason);
+    return summaries;
+  }
+
+  // ---- inbound, called by the socket handlers after decoding and validation -------------------
+
+  /** A node announces its update. Resolves once it holds an upload slot (its ack waits until then). */
+  async onFitBegin(node: string, msg: FitBegin): Promise<void> {
+    const c = this.requireCollection(node, msg.round);
+    if (c.uploads.has(node) || c.state.reported.has(node)) throw new FedtuneError('FT_ERR_DUPLICATE', `update for round ${msg.round}`);
+    let total: number;
+    if (c.task === 'init') {
+      if (msg.tensors === undefined) throw new FedtuneError('FT_ERR_SHAPE', 'an init update must carry its tensor layout');
+      total = layoutSize(msg.tensors);
+    } else {
+      const current = this.deps.store.current!.weights;
+      if (msg.tensors !== undefined && !sameLayout(msg.tensors, current.tensors)) throw new FedtuneError('FT_ERR_SHAPE', 'layout differs from the model');
+      total = current.data.length;
+    }
+    if (!Number.isFinite(msg.numExamples)) throw new FedtuneError('FT_ERR_NON_FINITE', 'numExamples');
+    const bad = Object.entries(msg.metrics).find(([, v]) => !Number.isFinite(v));
+    if (bad) throw new FedtuneError('FT_ERR_NON_FINITE', `metric ${bad[0]}`);
+    await this.slots.acquire();
+    if (this.collection !== c || c.state.stage !== 'collect' || c.state.dropped.has(node)) {
+      this.slots.release();
+      throw new FedtuneError('FT_ERR_STALE_ROUND', `round ${msg.round} closed while waiting for an upload slot`);
+    }
+    c.slotHolders.add(node);
+    c.uploads.set(node, { header: msg, assembler: new UpdateAssembler(total, CHUNK_ELEMENTS), bytes: 0 });
+  }
+
+  /** One chunk of a node's update. A bad chunk drops the node from the round and is rethrown. */
+  onFitChunk(node: string, msg: UpdateChunk, frameBytes: number): void {
+    const c = this.requireCollection(node, msg.round);
+    const upload = c.uploads.get(node);
+    if (upload === undefined) throw new FedtuneError('FT_ERR_STAGE', 'send fit:begin before chunks');
+    try {
+      upload.assembler.add(msg.index, msg.totalChunks, msg.data, frameBytes);
+    } catch (err) {
+      this.dropFromCollection(c, node, 'rejected');
+      this.deps.logger.warn('update rejected', { node, round: msg.round, code: (err as FedtuneError).code, error: (err as Error).message });
+      throw err;
+    }
+    if (!upload.assembler.complete) return;
+    const data = upload.assembler.result();
+    if (c.task === 'init') {
+      c.initWeights = { tensors: upload.header.tensors!, data };
+    } else {
+      c.aggregator!.add(data, upload.header.numExamples, upload.header.metrics);
+    }
+    c.uploadedBytes.set(node, upload.assembler.bytesReceived);
+    this.releaseUpload(c, node);
+    c.state = onReported(c.state, node);
+    c.wake();
+  }
+
+  onFitFailure(node: string, msg: FitFailure): void {
+    const c = this.collection;
+    if (c === null || c.state.round !== msg.round) return;
+    this.deps.logger.warn('node reported a training failure', { node, round: msg.round, code: msg.error.code });
+    this.dropFromCollection(c, node, 'failed');
+  }
+
+  onEvaluateResult(node: string, msg: EvaluateResult): void {
+    const e = this.evaluation;
+    if (e === null || e.round !== msg.round) throw new FedtuneError('FT_ERR_STALE_ROUND', `no evaluation for round ${msg.round}`);
+    if (!e.pending.has(node)) throw new FedtuneError('FT_ERR_NOT_SELECTED', 'not asked to evaluate, or already reported');
+    e.pending.delete(node);
+    if (!Number.isFinite(msg.loss) || Object.values(msg.metrics).some((v) => !Number.isFinite(v))) {
+      e.wake();
+      throw new FedtuneError('FT_ERR_NON_FINITE', 'evaluation loss or metric');
+    }
+    e.reports.push({ numExamples: msg.numExamples, loss: msg.loss, metrics: msg.metrics });
+    e.wake();
+  }
+
+  /** A node disconnected: it leaves whatever it was part of. */
+  onNodeLost(node: string): void {
+    const c = this.collection;
+    if (c !== null) this.dropFromCollection(c, node, 'disconnected');
+    const e = this.evaluation;
+    if (e !== null && e.pending.delete(node)) e.wake();
+  }
+
+  // ---- round driving -------------------------------------------------------------------------
+
+  private requireCollection(node: string, round: number): Collection {
+    const c = this.collection;
+    if (c === null || c.state.round !== round || c.state.stage !== 'collect') throw new FedtuneError('FT_ERR_STALE_ROUND', `round ${round} is not collecting`);
+    if (!c.state.selected.includes(node)) throw new FedtuneError('FT_ERR_NOT_SELECTED');
+    if (c.state.dropped.has(node)) throw new FedtuneError('FT_ERR_STALE_ROUND', 'node was dropped from this round');
+    return c;
+  }
+
+  private releaseUpload(c: Collection, node: string): void {
+    c.uploads.delete(node);
+    if (c.slotHolders.delete(node)) this.slots.release();
+  }
+
+  private dropFromCollection(c: Collection, node: string, reason: DropReason): void {
+    this.releaseUpload(c, node);
+    c.state = onDropped(c.state, node, reason);
+    c.wake();
+  }
+
+  /** Waits until `done()` or the deadline; resolves true when the deadline fired. */
+  private waitUntil(done: () => boolean, deadlineMs: number, setWake: (wake: () => void) => void): Promise<boolean> {
+    const { clock } = this.deps;
+    const signal = this.stopController.signal;
+    return new Promise<boolean>((resolve) => {
+      let settled = false;
+      const finish = (timedOut: boolean) => {
+        if (settled) return;
+        settled = true;
+        clock.clearTimeout(timer);
+        resolve(timedOut);
+      };
+      const timer = clock.setTimeout(() => finish(true), deadlineMs);
+      setWake(() => {
+        if (signal.aborted || done()) finish(false);
+      });
+      if (signal.aborted || done()) finish(false);
+    });
+  }
+
+  private async collect(state: RoundState, task: 'init' | 'delta', send: (node: string) => void): Promise<Collection> {
+    const { settings } = this.deps;
+    const c: Collection = {
+      state: advance(state, 'collect'),
+      task,
+      uploads: new Map(),
+      slotHolders: new Set(),
+      aggregator: task === 'delta' ? new PlainAggregator(this.deps.store.current!.weights.data.length, settings.weighting) : null,
+      initWeights: null,
+      uploadedBytes: new Map(),
+      wake: () => {},
+    };
+    this.collection = c;
+    for (const node of c.state.selected) send(node);
+    const timedOut = await this.waitUntil(() => collectionDone(c.state), settings.fitDeadlineMs, (w) => (c.wake = w));
+    c.state = closeCollection(c.state, timedOut);
+    for (const node of [...c.uploads.keys()]) this.releaseUpload(c, node);
+    this.collection = null;
+    return c;
+  }
+
+  /** Asks one node for freshly initialised weights (Flower's approach: the model comes from a node). */
+  private async initialiseModel(): Promise<void> {
+    const { transport, random, settings, logger } = this.deps;
+    const available = transport.available();
+    const node = available[random.int(available.length)]!;
+    logger.info('requesting initial weights', { node });
+    const state = { ...newRound(0, [node], 1, 1) };
+    const c = await this.collect(state, 'init', (n) =>
+      transport.sendFit(n, { round: 0, modelVersion: null, task: 'init', config: settings.trainConfig, deadlineMs: settings.fitDeadlineMs }),
+    );
+    if (c.state.stage === 'aborted' || c.initWeights === null) {
+      logger.warn('initial weights not received; will ask again', { node, reason: c.state.abortReason });
+      return;
+    }
+    const version = this.deps.store.put(c.initWeights);
+    logger.info('initial model', { version, elements: c.initWeights.data.length });
+    await this.deps.onModel?.(0, version, c.initWeights);
+  }
+
+  private async runRound(round: number): Promise<RoundSummary> {
+    const { settings, strategy, store, transport, random, clock, logger } = this.deps;
+    const started = clock.now();
+    const global = store.current!;
+    const { selected, target } = selectCohort(transport.available(), settings.selection, random);
+    const minResults = Math.min(settings.minResults, Math.max(target, 1));
+    logger.info('round started', { round, selected: selected.length, target });
+    const fitConfig = strategy.configureFit(round, settings.trainConfig);
+    const c = await this.collect(newRound(round, selected, target, minResults), 'delta', (n) =>
+      transport.sendFit(n, { round, modelVersion: global.version, task: 'delta', config: fitConfig, deadlineMs: settings.fitDeadlineMs }),
+    );
+    const summary = this.summarise(c, started);
+    if (c.state.stage === 'aborted') {
+      logger.warn('round aborted', { round, reason: c.state.abortReason });
+      transport.broadcastRoundEnd({ round, status: 'aborted', modelVersion: global.version, reason: c.state.abortReason ?? 'aborted' });
+      return { ...summary, durationMs: clock.now() - started, modelVersion: global.version };
+    }
+    const aggregate = c.aggregator!.finish();
+    const next = strategy.aggregateFit(round, global.weights.data, aggregate);
+    if (firstNonFinite(next) >= 0) throw new FedtuneError('FT_ERR_INTERNAL', `strategy ${strategy.name} produced non-finite weights`);
+    const weights: Weights = { tensors: global.weights.tensors, data: next };
+    const version = store.put(weights);
+    await this.deps.onModel?.(round, version, weights);
+    summary.trainLoss = aggregate.metrics.trainLoss ?? null;
+    summary.fitMetrics = aggregate.metrics;
+    if (settings.evaluateEvery > 0 && round % settings.evaluateEvery === 0) {
+      const ev = await this.evaluate(round, version);
+      summary.evalLoss = ev.loss;
+      summary.evalMetrics = ev.metrics;
+      summary.evalAccuracy = ev.metrics.accuracy ?? null;
+    }
+    transport.broadcastRoundEnd({ round, status: 'completed', modelVersion: version });
+    logger.info('round completed', { round, survivors: summary.survivors, dropped: summary.dropped, trainLoss: summary.trainLoss, evalLoss: summary.evalLoss });
+    return { ...summary, durationMs: clock.now() - started, modelVersion: version };
+  }
+
+  private summarise(c: Collection, started: number): RoundSummary {
+    const droppedDetail = [...c.state.dropped].filter(([, d]) => d.reason !== 'surplus').map(([node, d]) => ({ node, ...d }));
+    const bytes = [...c.uploadedBytes.values()];
+    return {
+      round: c.state.round,
+      status: c.state.stage === 'aborted' ? 'aborted' : 'completed',
+      abortReason: c.state.abortReason ?? null,
+      selected: c.state.selected.length,
+      survivors: c.state.reported.size,
+      dropped: droppedDetail.length,
+      droppedDetail,
+      trainLoss: null,
+      fitMetrics: {},
+      evalLoss: null,
+      evalAccuracy: null,
+      evalMetrics: {},
+      epsilon: null,
+      delta: null,
+      uploadBytesPerClient: bytes.length > 0 ? bytes.reduce((a, b) => a + b, 0) / bytes.length : null,
+      durationMs: this.deps.clock.now() - started,
+      modelVersion: null,
+    };
+  }
+
+  private async evaluate(round: number, version: string) {
+    const { settings, strategy, transport, random } = this.deps;
+    const available = transport.available();
+    const nodes = settings.evaluateClients === undefined ? available : selectCohort(available, { kind: 'uniform', clientsPerRound: settings.evaluateClients, overSelection: 0 }, random).selected;
+    const e: Evaluation = { round, pending: new Set(nodes), reports: [], wake: () => {} };
+    this.evaluation = e;
+    const config = strategy.configureEvaluate(round, settings.trainConfig);
+    for (const n of nodes) transport.sendEvaluate(n, { round, modelVersion: version, config, deadlineMs: settings.evaluateDeadlineMs });
+    await this.waitUntil(() => e.pending.size === 0, settings.evaluateDeadlineMs, (w) => (e.wake = w));
+    this.evaluation = null;
+    return strategy.aggregateEvaluate(round, e.reports);
+  }
+}

@@ -1,0 +1,62 @@
+// The server-optimiser interface (Flower's shape: configure and aggregate come in pairs). Wrappers
+// such as DP add behaviour around an inner strategy instead of being special-cased inside it.
+import type { Metrics, TrainConfig } from '@fedtune/shared';
+
+/** What collection hands to a strategy: the (weighted) mean delta of the round's survivors. */
+export interface FitAggregate {
+  /** Mean of the survivors' deltas, weighted as the collector was configured. */
+  meanDelta: Float32Array;
+  /** Survivors whose deltas are in the mean. */
+  count: number;
+  /** Sum of their example counts. */
+  totalExamples: number;
+  /** Example-weighted mean of each reported metric. */
+  metrics: Metrics;
+}
+
+export interface EvaluateReport {
+  numExamples: number;
+  loss: number;
+  metrics: Metrics;
+}
+
+export interface EvaluateAggregate {
+  count: number;
+  totalExamples: number;
+  /** Example-weighted mean loss; null when nobody reported. */
+  loss: number | null;
+  metrics: Metrics;
+}
+
+export interface Strategy {
+  readonly name: string;
+  /** Training config for this round's fit instructions. */
+  configureFit(round: number, base: TrainConfig): TrainConfig;
+  /** New global weights from the current ones and the round's aggregate. Must not mutate `global`. */
+  aggregateFit(round: number, global: Float32Array, aggregate: FitAggregate): Float32Array;
+  /** Config for this round's evaluate instructions. */
+  configureEvaluate(round: number, base: TrainConfig): TrainConfig;
+  /** Combines evaluation reports, weighted by example count. */
+  aggregateEvaluate(round: number, reports: readonly EvaluateReport[]): EvaluateAggregate;
+}
+
+/** Example-weighted means of loss and every metric all reports share. */
+export function weightedEvaluate(reports: readonly EvaluateReport[]): EvaluateAggregate {
+  const total = reports.reduce((s, r) => s + r.numExamples, 0);
+  if (reports.length === 0 || total === 0) return { count: reports.length, totalExamples: total, loss: null, metrics: {} };
+  const loss = reports.reduce((s, r) => s + r.numExamples * r.loss, 0) / total;
+  return { count: reports.length, totalExamples: total, loss, metrics: weightedMetrics(reports) };
+}
+
+/** Example-weighted mean of each metric name present in every item. */
+export function weightedMetrics(items: readonly { numExamples: number; metrics: Metrics }[]): Metrics {
+  const total = items.reduce((s, r) => s + r.numExamples, 0);
+  const first = items[0];
+  if (first === undefined || total === 0) return {};
+  const out: Metrics = {};
+  for (const name of Object.keys(first.metrics)) {
+    if (!items.every((r) => Number.isFinite(r.metrics[name]))) continue;
+    out[name] = items.reduce((s, r) => s + r.numExamples * r.metrics[name]!, 0) / total;
+  }
+  return out;
+}
