@@ -11,3 +11,4 @@ export * from './crypto/node-crypto.js';
 export * from './crypto/random.js';
 export * from './model/weights.js';
 export * from './math/vector.js';
+export * from './math/distributions.js';

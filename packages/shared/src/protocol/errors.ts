@@ -50,6 +50,13 @@ export class FedtuneError extends Error {
     this.status = entry.status;
   }
 
+  /** Rebuilds an error received on the wire, keeping the sender's message. */
+  static fromWire(wire: WireError): FedtuneError {
+    const err = new FedtuneError(isErrorCode(wire.code) ? wire.code : 'FT_ERR_INTERNAL');
+    err.message = wire.message;
+    return err;
+  }
+
   toWire(): WireError {
     return { code: this.code, message: this.message };
   }

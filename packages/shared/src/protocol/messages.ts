@@ -1,6 +1,6 @@
 // Message schemas: each is both the static type (Static<typeof X>) and the runtime validator.
 import { Type, type Static } from '@sinclair/typebox';
-import { ERROR_CATALOGUE } from './errors.js';
+import { ERROR_CATALOGUE, type ErrorCode } from './errors.js';
 import { CHUNK_ELEMENTS, MAX_CONFIG_KEYS, MAX_METRICS, MAX_MODEL_ELEMENTS, MAX_RANK, MAX_STRING, MAX_TENSORS } from './limits.js';
 import { Float32ArrayT } from './typed-arrays.js';
 
@@ -12,7 +12,7 @@ const ChunkIndex = Type.Integer({ minimum: 0, maximum: Math.ceil(MAX_MODEL_ELEME
 export const ModelVersion = Type.String({ pattern: '^[0-9a-f]{64}$' });
 
 export const WireErrorSchema = Type.Object({
-  code: Type.Union(Object.keys(ERROR_CATALOGUE).map((c) => Type.Literal(c))),
+  code: Type.Unsafe<ErrorCode>(Type.Union(Object.keys(ERROR_CATALOGUE).map((c) => Type.Literal(c)))),
   message: Str(2048),
 });
 

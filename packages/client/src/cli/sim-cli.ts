@@ -1,0 +1,115 @@
+// `fedtune-sim`: runs a simulated federation (embedded coordinator + N nodes over loopback
+// sockets) and writes the JSON report.
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { STRATEGY_NAMES, type StrategyName, type RoundSummary } from '@fedtune/coordinator';
+import { runSimulation } from '../sim/simulation.js';
+import type { PartitionSpec } from '../sim/workload.js';
+import { WORKLOADS } from '../sim/workloads.js';
+import { UsageError, intFlag, numberFlag, reportFailure } from './args.js';
+
+const HELP = `Usage: fedtune-sim run [options]
+
+Runs a coordinator and N simulated nodes in this process over real sockets on loopback and
+writes a JSON report: { config, rounds: [...], final }.
+
+Options:
+  --clients N             simulated nodes (default 10)
+  --rounds R              federated rounds (default 5)
+  --clients-per-round K   nodes selected each round (default: all)
+  --model M               model (default mlp)
+  --dataset D             dataset (default synthetic-classification)
+  --partition P           iid | dirichlet:ALPHA (default iid)
+  --dropout P             probability a selected node vanishes mid-round (default 0)
+  --strategy S            ${STRATEGY_NAMES.join(' | ')} (default fedavg)
+  --backend B             force a training backend: tensorflow | webgpu | wasm | cpu
+  --seed S                seed for data, partitions, selection and faults (default 1)
+  --report PATH           where to write the JSON report (default sim-report.json)
+  --quiet                 no progress output
+  --help                  this text
+
+Workloads: ${WORKLOADS.map((w) => `--model ${w.model} --dataset ${w.dataset}`).join('; ')}
+`;
+
+export function parsePartition(value: string): PartitionSpec {
+  if (value === 'iid') return { kind: 'iid' };
+  const m = /^dirichlet:([0-9.eE+-]+)$/.exec(value);
+  const alpha = m ? Number(m[1]) : NaN;
+  if (!(alpha > 0) || !Number.isFinite(alpha)) throw new UsageError(`--partition must be iid or dirichlet:ALPHA with ALPHA > 0, got ${JSON.stringify(value)}`);
+  return { kind: 'dirichlet', alpha };
+}
+
+function progress(total: number, tty: boolean, write: (s: string) => void): (s: RoundSummary) => void {
+  return (s) => {
+    const acc = s.evalAccuracy === null ? '-' : s.evalAccuracy.toFixed(3);
+    const line = `round ${s.round}/${total} ${s.status} survivors ${s.survivors}/${s.selected} acc ${acc} loss ${s.evalLoss?.toFixed(4) ?? '-'} ${s.durationMs} ms`;
+    if (tty) {
+      const width = 24;
+      const done = Math.round((s.round / total) * width);
+      write(`\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${line}${s.round === total ? '\n' : ''}`);
+    } else {
+      write(`${line}\n`);
+    }
+  };
+}
+
+export async function main(argv: string[], out = (s: string) => void process.stdout.write(s), err = (s: string) => void process.stderr.write(s)): Promise<number> {
+  try {
+    const [command, ...rest] = argv;
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      out(HELP);
+      return command === undefined ? 2 : 0;
+    }
+    if (command !== 'run') throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    const { values } = parseArgs({
+      args: rest,
+      strict: true,
+      options: {
+        clients: { type: 'string' },
+        rounds: { type: 'string' },
+        'clients-per-round': { type: 'string' },
+        model: { type: 'string', default: 'mlp' },
+        dataset: { type: 'string', default: 'synthetic-classification' },
+        partition: { type: 'string', default: 'iid' },
+        dropout: { type: 'string' },
+        strategy: { type: 'string', default: 'fedavg' },
+        backend: { type: 'string' },
+        seed: { type: 'string', default: '1' },
+        report: { type: 'string', default: 'sim-report.json' },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    });
+    if (values.help) {
+      out(HELP);
+      return 0;
+    }
+    if (!(STRATEGY_NAMES as readonly string[]).includes(values.strategy)) throw new UsageError(`--strategy must be one of ${STRATEGY_NAMES.join(', ')}`);
+    const clients = intFlag('clients', values.clients, 10, 1);
+    const rounds = intFlag('rounds', values.rounds, 5, 1);
+    const perRound = values['clients-per-round'] === undefined ? undefined : intFlag('clients-per-round', values['clients-per-round'], clients, 1);
+    if (perRound !== undefined && perRound > clients) throw new UsageError(`--clients-per-round ${perRound} > --clients ${clients}`);
+    const report = await runSimulation({
+      clients,
+      rounds,
+      ...(perRound === undefined ? {} : { clientsPerRound: perRound }),
+      model: values.model,
+      dataset: values.dataset,
+      partition: parsePartition(values.partition),
+      dropout: numberFlag('dropout', values.dropout, 0, 0, 0.99),
+      strategy: values.strategy as StrategyName,
+      ...(values.backend === undefined ? {} : { backend: values.backend }),
+      seed: values.seed,
+      ...(values.quiet ? {} : { onRound: progress(rounds, process.stderr.isTTY === true, err) }),
+    });
+    await writeFile(values.report, JSON.stringify(report, null, 2) + '\n');
+    const f = report.final;
+    out(
+      `${f.roundsCompleted} rounds completed (${f.roundsAborted} aborted) on ${f.backend} in ${(f.durationMs / 1000).toFixed(1)} s; ` +
+        `accuracy ${f.firstEvalAccuracy?.toFixed(3) ?? '-'} -> ${f.evalAccuracy?.toFixed(3) ?? '-'}; report: ${values.report}\n`,
+    );
+    return 0;
+  } catch (e) {
+    return reportFailure(e, err);
+  }
+}

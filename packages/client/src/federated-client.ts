@@ -1,0 +1,298 @@
+// The edge-node SDK: connects to a coordinator, authenticates, reconnects with backoff, fetches
+// the global model only when its hash changed, trains with a LocalTrainer, and streams back the
+// weight delta chunk by chunk, waiting for each acknowledgement (backpressure).
+import { EventEmitter } from 'node:events';
+import {
+  CHUNK_ELEMENTS,
+  FedtuneError,
+  PROTOCOL_VERSION,
+  chunkCount,
+  chunkView,
+  decodeMessage,
+  decodeReply,
+  encodeMessage,
+  firstNonFinite,
+  nodeCryptoProvider,
+  sameLayout,
+  subtract,
+  toWireError,
+  weightsVersion,
+  type ClientToServerEvents,
+  type CryptoProvider,
+  type EvaluateInstruction,
+  type EventName,
+  type FitInstruction,
+  type MessageOf,
+  type ReplyOf,
+  type RoundEnd,
+  type ServerToClientEvents,
+  type TrainingFinished,
+  type Weights,
+} from '@fedtune/shared';
+import { io, type Socket } from 'socket.io-client';
+import type { LocalTrainer } from './training/trainer.js';
+
+export interface FaultInjector {
+  /** Return true to vanish (drop the connection) at this point of this round. */
+  shouldDrop(round: number, point: 'before-train' | 'mid-upload'): boolean;
+}
+
+export interface FederatedClientOptions {
+  url: string;
+  token: string;
+  trainer: LocalTrainer;
+  nodeName?: string;
+  crypto?: CryptoProvider;
+  /** Reconnection backoff: exponential from initialDelayMs to maxDelayMs with jitter. */
+  reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
+  /** Per-request timeout for acknowledged messages. */
+  requestTimeoutMs?: number;
+  /** Simulation only: injected dropouts. */
+  faults?: FaultInjector;
+}
+
+export interface FederatedClientEvents {
+  connected: [];
+  welcome: [{ nodeId: string; modelVersion: string | null }];
+  model: [{ version: string; fetched: boolean }];
+  fitStart: [{ round: number }];
+  fitDone: [{ round: number; numExamples: number; uploadBytes: number }];
+  evaluated: [{ round: number; loss: number }];
+  roundEnd: [RoundEnd];
+  finished: [TrainingFinished];
+  dropped: [{ round: number; point: string }];
+  disconnected: [string];
+  error: [FedtuneError];
+}
+
+type FedtuneClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+class InjectedDrop extends Error {}
+
+export class FederatedClient extends EventEmitter<FederatedClientEvents> {
+  private readonly socket: FedtuneClientSocket;
+  private readonly crypto: CryptoProvider;
+  private nodeId: string | undefined;
+  private global: { version: string; weights: Weights } | null = null;
+  private queue: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly finishedPromise: Promise<TrainingFinished>;
+  private resolveFinished!: (f: TrainingFinished) => void;
+
+  constructor(private readonly options: FederatedClientOptions) {
+    super();
+    this.crypto = options.crypto ?? nodeCryptoProvider;
+    this.finishedPromise = new Promise((r) => (this.resolveFinished = r));
+    this.socket = io(options.url, {
+      autoConnect: false,
+      transports: ['websocket'],
+      reconnection: true,
+      reconnectionDelay: options.reconnect?.initialDelayMs ?? 500,
+      reconnectionDelayMax: options.reconnect?.maxDelayMs ?? 10_000,
+      randomizationFactor: 0.5,
+    });
+    this.socket.on('round:fit', (frame) => this.enqueue('round:fit', frame, (m) => this.fit(m)));
+    this.socket.on('round:evaluate', (frame) => this.enqueue('round:evaluate', frame, (m) => this.evaluate(m)));
+    this.socket.on('round:end', (frame) => this.receive('round:end', frame, (m) => this.emit('roundEnd', m)));
+    this.socket.on('training:finished', (frame) =>
+      this.receive('training:finished', frame, (m) => {
+        this.emit('finished', m);
+        this.resolveFinished(m);
+      }),
+    );
+    this.socket.on('fedtune:error', (frame) => this.receive('fedtune:error', frame, (m) => this.emit('error', FedtuneError.fromWire(m))));
+    this.socket.on('disconnect', (reason) => this.emit('disconnected', reason));
+  }
+
+  /** The id the coordinator gave this node, once welcomed. */
+  get id(): string | undefined {
+    return this.nodeId;
+  }
+
+  /** Resolves when the coordinator announces the end of training. */
+  get finished(): Promise<TrainingFinished> {
+    return this.finishedPromise;
+  }
+
+  /**
+   * Connects and says hello; resolves once welcomed. Reconnections later say hello again.
+   * @throws FedtuneError FT_ERR_AUTH or FT_ERR_VERSION (fatal: no reconnection follows).
+   */
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let first = true;
+      this.socket.on('connect', () => {
+        this.emit('connected');
+        this.hello().then(
+          () => {
+            if (first) resolve();
+            first = false;
+          },
+          (err: FedtuneError) => {
+            if (err.code === 'FT_ERR_AUTH' || err.code === 'FT_ERR_VERSION') {
+              this.closed = true;
+              this.socket.io.reconnection(false);
+              this.socket.disconnect();
+            }
+            this.emit('error', err);
+            if (first) reject(err);
+            first = false;
+          },
+        );
+      });
+      this.socket.connect();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.socket.io.reconnection(false);
+    this.socket.disconnect();
+    this.options.trainer.dispose();
+  }
+
+  // ---- requests -----------------------------------------------------------------------------
+
+  /** Sends an acknowledged message; `onSent` learns the encoded size. @throws FedtuneError from the reply. */
+  private async request<E extends EventName & keyof ClientToServerEvents>(
+    event: E,
+    message: MessageOf<E>,
+    onSent?: (bytes: number) => void,
+  ): Promise<Exclude<ReplyOf<E>, { ok: false }>> {
+    const timeout = this.options.requestTimeoutMs ?? 120_000;
+    const encoded = encodeMessage(event, message);
+    onSent?.(encoded.byteLength);
+    const withTimeout = this.socket.timeout(timeout);
+    let frame: unknown;
+    try {
+      frame = await (withTimeout.emitWithAck as (e: string, f: Uint8Array) => Promise<unknown>).call(withTimeout, event, encoded);
+    } catch {
+      throw new FedtuneError('FT_ERR_DEADLINE', `no reply to ${event} within ${timeout} ms`);
+    }
+    const reply = decodeReply(event, frame) as ReplyOf<E>;
+    if ((reply as { ok: boolean }).ok === false) throw FedtuneError.fromWire((reply as { error: { code: never; message: string } }).error);
+    return reply as Exclude<ReplyOf<E>, { ok: false }>;
+  }
+
+  private async hello(): Promise<void> {
+    const reply = await this.request('hello', {
+      protocolVersion: PROTOCOL_VERSION,
+      token: this.options.token,
+      ...(this.options.nodeName === undefined ? {} : { nodeName: this.options.nodeName }),
+      backend: this.options.trainer.backend,
+      ...(this.nodeId === undefined ? {} : { resumeNodeId: this.nodeId }),
+    });
+    this.nodeId = reply.nodeId;
+    this.emit('welcome', { nodeId: reply.nodeId, modelVersion: reply.modelVersion });
+  }
+
+  // ---- inbound instructions -----------------------------------------------------------------
+
+  private receive<E extends EventName>(event: E, frame: unknown, handle: (m: MessageOf<E>) => void): void {
+    try {
+      handle(decodeMessage(event, frame));
+    } catch (err) {
+      this.emit('error', err instanceof FedtuneError ? err : new FedtuneError('FT_ERR_INTERNAL', String(err)));
+    }
+  }
+
+  /** Instructions run one at a time, in arrival order. */
+  private enqueue<E extends EventName>(event: E, frame: unknown, run: (m: MessageOf<E>) => Promise<void>): void {
+    this.receive(event, frame, (m) => {
+      this.queue = this.queue.then(() => run(m)).catch((err: unknown) => {
+        if (err instanceof InjectedDrop) return;
+        this.emit('error', err instanceof FedtuneError ? err : new FedtuneError('FT_ERR_INTERNAL', String(err)));
+      });
+    });
+  }
+
+  /** Fetches a model version chunk by chunk and checks its hash, unless it is already held. */
+  private async ensureModel(version: string): Promise<Weights> {
+    if (this.global?.version === version) {
+      this.emit('model', { version, fetched: false });
+      return this.global.weights;
+    }
+    const { manifest } = await this.request('model:manifest', { version });
+    const data = new Float32Array(manifest.totalElements);
+    const chunks = chunkCount(manifest.totalElements, manifest.chunkElements);
+    for (let index = 0; index < chunks; index++) {
+      const reply = await this.request('model:chunk', { version, index });
+      const expected = Math.min(manifest.chunkElements, manifest.totalElements - index * manifest.chunkElements);
+      if (reply.data.length !== expected) throw new FedtuneError('FT_ERR_SHAPE', `model chunk ${index} has ${reply.data.length} elements, expected ${expected}`);
+      data.set(reply.data, index * manifest.chunkElements);
+    }
+    const weights: Weights = { tensors: manifest.tensors, data };
+    if (weightsVersion(this.crypto, weights) !== version) throw new FedtuneError('FT_ERR_MALFORMED', 'model content does not match its version hash');
+    if (!sameLayout(weights.tensors, this.options.trainer.tensors)) throw new FedtuneError('FT_ERR_SHAPE', 'global model layout differs from the local model');
+    this.global = { version, weights };
+    this.emit('model', { version, fetched: true });
+    return weights;
+  }
+
+  private maybeDrop(round: number, point: 'before-train' | 'mid-upload'): void {
+    if (this.options.faults?.shouldDrop(round, point) !== true) return;
+    this.emit('dropped', { round, point });
+    // Vanish abruptly, then come back as a fresh connection (resuming the same node id).
+    this.socket.disconnect();
+    setImmediate(() => {
+      if (!this.closed) this.socket.connect();
+    });
+    throw new InjectedDrop();
+  }
+
+  private async fit(m: FitInstruction): Promise<void> {
+    const { trainer } = this.options;
+    this.emit('fitStart', { round: m.round });
+    try {
+      let vector: Float32Array;
+      let numExamples = 0;
+      let metrics: Record<string, number> = {};
+      if (m.task === 'init') {
+        vector = trainer.getWeights();
+      } else {
+        const global = await this.ensureModel(m.modelVersion!);
+        this.maybeDrop(m.round, 'before-train');
+        trainer.setWeights(global.data);
+        const outcome = await trainer.fit(m.config);
+        numExamples = outcome.numExamples;
+        metrics = outcome.metrics;
+        vector = subtract(trainer.getWeights(), global.data);
+      }
+      const bad = firstNonFinite(vector);
+      if (bad >= 0) throw new FedtuneError('FT_ERR_NON_FINITE', `local update element ${bad} is ${vector[bad]}`);
+      const uploadBytes = await this.upload(m, vector, numExamples, metrics);
+      this.emit('fitDone', { round: m.round, numExamples, uploadBytes });
+    } catch (err) {
+      if (err instanceof InjectedDrop) throw err;
+      // Tell the coordinator so it stops waiting; it may already have dropped us.
+      if (this.socket.connected && !(err instanceof FedtuneError && (err.code === 'FT_ERR_STALE_ROUND' || err.code === 'FT_ERR_NOT_SELECTED'))) {
+        this.socket.emit('fit:failure', encodeMessage('fit:failure', { round: m.round, error: toWireError(err) }));
+      }
+      throw err;
+    }
+  }
+
+  private async upload(m: FitInstruction, vector: Float32Array, numExamples: number, metrics: Record<string, number>): Promise<number> {
+    await this.request('fit:begin', {
+      round: m.round,
+      numExamples,
+      metrics,
+      ...(m.task === 'init' ? { tensors: this.options.trainer.tensors.map((t) => ({ name: t.name, shape: [...t.shape] })) } : {}),
+    });
+    const totalChunks = chunkCount(vector.length, CHUNK_ELEMENTS);
+    let bytes = 0;
+    for (let index = 0; index < totalChunks; index++) {
+      if (index === Math.floor(totalChunks / 2)) this.maybeDrop(m.round, 'mid-upload');
+      await this.request('fit:chunk', { round: m.round, index, totalChunks, data: chunkView(vector, index, CHUNK_ELEMENTS) }, (n) => (bytes += n));
+    }
+    return bytes;
+  }
+
+  private async evaluate(m: EvaluateInstruction): Promise<void> {
+    const global = await this.ensureModel(m.modelVersion);
+    this.options.trainer.setWeights(global.data);
+    const outcome = await this.options.trainer.evaluate(m.config);
+    await this.request('evaluate:result', { round: m.round, numExamples: outcome.numExamples, loss: outcome.loss, metrics: outcome.metrics });
+    this.emit('evaluated', { round: m.round, loss: outcome.loss });
+  }
+}

@@ -1,0 +1,36 @@
+// The `mlp` on `synthetic-classification` workload: each node holds a shard of one generated
+// dataset (IID or Dirichlet label skew) and trains the same named-layer MLP.
+import { forkSeed, nodeCryptoProvider, seededRandom } from '@fedtune/shared';
+import { rowCount, splitValidation, takeRows } from '../data/dataset.js';
+import { partitionDirichlet, partitionIid } from '../data/partition.js';
+import { syntheticClassification } from '../data/synthetic-classification.js';
+import { LayersModelTrainer } from '../training/layers-trainer.js';
+import { buildMlp } from '../training/mlp.js';
+import type { Workload, WorkloadOptions } from './workload.js';
+import type { LocalTrainer } from '../training/trainer.js';
+import { activeBackend } from '../training/tf-backend.js';
+
+const ROWS_PER_NODE = 200;
+const FEATURES = 20;
+const CLASSES = 10;
+
+export const mlpWorkload: Workload = {
+  model: 'mlp',
+  dataset: 'synthetic-classification',
+  trainConfig: { epochs: 1, batchSize: 32 },
+  async createNodes(options: WorkloadOptions): Promise<LocalTrainer[]> {
+    const backend = await activeBackend(options.backend);
+    const data = syntheticClassification(options.random, { rows: ROWS_PER_NODE * options.clients, numFeatures: FEATURES, numClasses: CLASSES });
+    const shards =
+      options.partition.kind === 'iid'
+        ? partitionIid(rowCount(data), options.clients, options.random)
+        : partitionDirichlet(data.labels, CLASSES, options.clients, options.partition.alpha, options.random);
+    const initSeed = options.random.uint32();
+    return shards.map((rows, i) => {
+      const { train, validation } = splitValidation(takeRows(data, rows), 0.2);
+      // Every node builds the same initial model; the coordinator takes one node's as round 0.
+      const model = buildMlp({ inputs: FEATURES, hidden: [64, 32], classes: CLASSES, learningRate: 0.1 }, seededRandom(nodeCryptoProvider, `mlp-init/${initSeed}`));
+      return new LayersModelTrainer({ model, train, validation, random: seededRandom(nodeCryptoProvider, forkSeed(initSeed, `node-${i}`)), backend });
+    });
+  },
+};
