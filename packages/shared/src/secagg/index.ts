@@ -1,0 +1,23 @@
+// Public API of the secure-aggregation core (Bonawitz et al. 2017; SecAgg+, Bell et al. 2020).
+export * from './ring.js';
+export * from './prg.js';
+export * from './keys.js';
+export * from './shamir.js';
+export * from './graph.js';
+export * from './stages.js';
+export * from './messages.js';
+export * from './share-message.js';
+export * from './client-state.js';
+export * from './client-advertise.js';
+export * from './client-share.js';
+export * from './client-masked-input.js';
+export * from './client-consistency.js';
+export * from './client-unmask.js';
+export * from './server-state.js';
+export * from './server-advertise.js';
+export * from './server-share.js';
+export * from './server-masked-input.js';
+export * from './server-consistency.js';
+export * from './server-unmask.js';
+export * from './unmask.js';
+export { validateMessage } from './validate.js';

@@ -1,0 +1,92 @@
+// Coordinator, stage Unmask (Bonawitz et al. 2017 §4 round 4): collect revealed shares, rebuild b_u
+// of every survivor and s_u^SK of every dropped node with masks in the sum, and plan mask removal.
+import type { CryptoProvider } from '../crypto/provider.js';
+import { FedtuneError } from '../protocol/errors.js';
+import { x25519, x25519PublicKey } from './keys.js';
+import { UnmaskMsg } from './messages.js';
+import { deriveMaskKey } from './prg.js';
+import { type SecAggServerState, type StageOutcome, abortRound, admit } from './server-state.js';
+import { shamirCombine } from './shamir.js';
+import { type UnmaskPlan, type UnmaskTerm, unmaskRange } from './unmask.js';
+import { validateMessage } from './validate.js';
+
+/**
+ * Records one responder's revealed shares. Each must be of a neighbour that shared keys, of kind
+ * 'b' for a survivor and 's' for a dropped node, at the x coordinate the responder was given.
+ * @throws FedtuneError FT_ERR_MALFORMED (schema, or a share that breaks those rules),
+ * FT_ERR_STAGE, FT_ERR_STALE_ROUND, FT_ERR_NOT_SELECTED (not asked), FT_ERR_DUPLICATE.
+ */
+export function serverReceiveUnmask(state: SecAggServerState, from: string, message: UnmaskMsg): { state: SecAggServerState } {
+  validateMessage(UnmaskMsg, message, 'unmask');
+  admit(state, 'Unmask', from, message.round, state.responders);
+  if (state.unmaskFrom.has(from)) throw new FedtuneError('FT_ERR_DUPLICATE', `${from} already answered`);
+  const u2 = state.u2!;
+  const u3 = state.u3!;
+  const owners = new Set<string>();
+  for (const s of message.shares) {
+    const nb = state.graph.get(s.owner);
+    if (nb === undefined || !u2.has(s.owner) || !nb.includes(from) || owners.has(s.owner)) {
+      throw new FedtuneError('FT_ERR_MALFORMED', `${from} revealed an unexpected share of ${s.owner}`);
+    }
+    if ((s.kind === 'b') !== u3.has(s.owner)) throw new FedtuneError('FT_ERR_MALFORMED', `${from} revealed the wrong kind of share of ${s.owner}`);
+    if (s.x !== 1 + [...nb].sort().indexOf(from)) throw new FedtuneError('FT_ERR_MALFORMED', `${from} revealed a share of ${s.owner} at the wrong x`);
+    owners.add(s.owner);
+  }
+  state.unmaskFrom.add(from);
+  for (const s of message.shares) {
+    let list = state.revealed.get(s.owner);
+    if (list === undefined) state.revealed.set(s.owner, (list = []));
+    list.push(s);
+  }
+  return { state };
+}
+
+/**
+ * Closes Unmask: rebuilds the secrets and returns the plan of masks to remove. Aborts when some
+ * secret has fewer than t shares or a rebuilt mask key does not match its advertised public key.
+ * @throws FedtuneError FT_ERR_STAGE out of order.
+ */
+export function serverFinishUnmask(state: SecAggServerState, crypto: CryptoProvider): { state: SecAggServerState; outcome: { ok: true; plan: UnmaskPlan } | StageOutcome<never> } {
+  if (state.stage !== 'Unmask') throw new FedtuneError('FT_ERR_STAGE', `expected Unmask, got ${state.stage}`);
+  const u2 = state.u2!;
+  const u3 = state.u3!;
+  const terms: UnmaskTerm[] = [];
+  const need = (owner: string) => {
+    const list = state.revealed.get(owner) ?? [];
+    return list.length >= state.threshold ? list.map((s) => ({ x: s.x, y: s.y })) : undefined;
+  };
+  for (const u of [...u3].sort()) {
+    const shares = need(u);
+    if (shares === undefined) return { state, outcome: abortRound(state, `too few shares to rebuild the self mask of ${u}`) };
+    terms.push({ key: deriveMaskKey(crypto, shamirCombine(shares, state.threshold), { round: state.round, a: u }), sign: -1 });
+  }
+  for (const d of [...u2].sort()) {
+    if (u3.has(d)) continue;
+    const survivorsNb = state.graph.get(d)!.filter((v) => u3.has(v));
+    if (survivorsNb.length === 0) continue;
+    const shares = need(d);
+    if (shares === undefined) return { state, outcome: abortRound(state, `too few shares to rebuild the mask key of ${d}`) };
+    const sk = shamirCombine(shares, state.threshold);
+    const pk = state.keys.get(d)!.sPk;
+    if (!crypto.timingSafeEqual(x25519PublicKey(sk), pk)) return { state, outcome: abortRound(state, `rebuilt mask key of ${d} does not match its public key`) };
+    for (const v of survivorsNb) {
+      // v added sign(v, d) * PRG(s_vd); remove it.
+      const secret = x25519(sk, state.keys.get(v)!.sPk);
+      terms.push({ key: deriveMaskKey(crypto, secret, { round: state.round, a: v, b: d }), sign: v < d ? -1 : 1 });
+    }
+  }
+  const plan: UnmaskPlan = { bits: state.bits, vectorLength: state.vectorLength, chunkElements: state.chunkElements, terms, survivors: [...u3].sort() };
+  return { state, outcome: { ok: true, plan } };
+}
+
+/**
+ * Removes every mask from the running sum on this thread (see unmask.ts for chunk-parallel
+ * removal) and ends the round. The state's `sum` then holds the plain ring sum over U3.
+ * @throws FedtuneError FT_ERR_STAGE unless Unmask was just closed.
+ */
+export function serverUnmaskAll(state: SecAggServerState, plan: UnmaskPlan, crypto: CryptoProvider): { state: SecAggServerState; sum: Uint32Array } {
+  if (state.stage !== 'Unmask') throw new FedtuneError('FT_ERR_STAGE', `expected Unmask, got ${state.stage}`);
+  unmaskRange(crypto, plan, state.sum, 0);
+  state.stage = 'Done';
+  return { state, sum: state.sum };
+}
