@@ -21,3 +21,4 @@ export * from './server-consistency.js';
 export * from './server-unmask.js';
 export * from './unmask.js';
 export { validateMessage } from './validate.js';
+export * from './simulate.js';

@@ -145,7 +145,7 @@ export function admit(state: SecAggServerState, stage: SecAggStage, from: string
 }
 
 /** Ends the round without a sum. */
-export function abortRound<M>(state: SecAggServerState, reason: string): StageOutcome<M> {
+export function abortRound(state: SecAggServerState, reason: string): { ok: false; abort: SecAggAbort } {
   state.stage = 'Done';
   state.abortReason = reason;
   return { ok: false, abort: { round: state.round, reason } };

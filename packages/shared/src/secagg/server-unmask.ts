@@ -3,9 +3,9 @@
 import type { CryptoProvider } from '../crypto/provider.js';
 import { FedtuneError } from '../protocol/errors.js';
 import { x25519, x25519PublicKey } from './keys.js';
-import { UnmaskMsg } from './messages.js';
+import { type SecAggAbort, UnmaskMsg } from './messages.js';
 import { deriveMaskKey } from './prg.js';
-import { type SecAggServerState, type StageOutcome, abortRound, admit } from './server-state.js';
+import { type SecAggServerState, abortRound, admit } from './server-state.js';
 import { shamirCombine } from './shamir.js';
 import { type UnmaskPlan, type UnmaskTerm, unmaskRange } from './unmask.js';
 import { validateMessage } from './validate.js';
@@ -46,7 +46,7 @@ export function serverReceiveUnmask(state: SecAggServerState, from: string, mess
  * secret has fewer than t shares or a rebuilt mask key does not match its advertised public key.
  * @throws FedtuneError FT_ERR_STAGE out of order.
  */
-export function serverFinishUnmask(state: SecAggServerState, crypto: CryptoProvider): { state: SecAggServerState; outcome: { ok: true; plan: UnmaskPlan } | StageOutcome<never> } {
+export function serverFinishUnmask(state: SecAggServerState, crypto: CryptoProvider): { state: SecAggServerState; outcome: { ok: true; plan: UnmaskPlan } | { ok: false; abort: SecAggAbort } } {
   if (state.stage !== 'Unmask') throw new FedtuneError('FT_ERR_STAGE', `expected Unmask, got ${state.stage}`);
   const u2 = state.u2!;
   const u3 = state.u3!;
