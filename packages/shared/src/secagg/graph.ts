@@ -84,6 +84,12 @@ export interface GraphParamsOptions {
   securityBits?: number;
   /** Correctness: an abort for want of live neighbours has probability <= 2^-correctnessBits; default 20. */
   correctnessBits?: number;
+  /**
+   * Threat model. false (default): honest-but-curious coordinator, which reports dropouts truly,
+   * so a node leaks only if t of its neighbours are corrupt. true: a coordinator that may lie about
+   * who dropped (active mode), so c corrupt neighbours suffice once c >= 2t - k.
+   */
+  activeMode?: boolean;
 }
 
 export interface GraphParams {
@@ -92,16 +98,17 @@ export interface GraphParams {
   /** Shamir threshold, k/2 < t <= k. */
   readonly t: number;
   readonly allToAll: boolean;
-  /** log2 of the union bound on the chance the coordinator learns both shares of some node. */
+  /** log2 of the union bound on the chance the coordinator can rebuild a node's secrets. */
   readonly log2LeakBound: number;
   /** log2 of the union bound on the chance some node has fewer than t live neighbours. */
   readonly log2AbortBound: number;
 }
 
-function bounds(n: number, k: number, t: number, delta: number, gamma: number): { leak: number; abort: number } {
-  // Leak: the coordinator can gather t shares of both kinds for a node only if its corrupt
-  // neighbours c satisfy c + (k - c) >= 2t - c, i.e. c >= 2t - k (honest neighbours answer once).
-  const leak = n * binomialUpperTail(k, gamma, 2 * t - k);
+function bounds(n: number, k: number, t: number, delta: number, gamma: number, active: boolean): { leak: number; abort: number } {
+  // Leak, honest-but-curious: the coordinator learns a node's secret only from t corrupt neighbours.
+  // Leak, lying coordinator: honest neighbours each reveal one kind of share, so t of both kinds
+  // needs c + (k - c) >= 2t - c corrupt ones, i.e. c >= 2t - k.
+  const leak = n * binomialUpperTail(k, gamma, active ? 2 * t - k : t);
   // Abort: a node needs t of its k neighbours alive at Unmask.
   const abort = n * (1 - binomialUpperTail(k, 1 - delta, t));
   return { leak: Math.log2(Math.max(leak, Number.MIN_VALUE)), abort: Math.log2(Math.max(abort, Number.MIN_VALUE)) };
@@ -112,8 +119,10 @@ function bounds(n: number, k: number, t: number, delta: number, gamma: number): 
  * which some t in (k/2, k] has n * P[Bin(k, gamma) >= 2t - k] <= 2^-securityBits and
  * n * P[Bin(k, 1 - delta) < t] <= 2^-correctnessBits (union bounds over nodes, after Bell et al.
  * 2020 §4). Small cohorts, or when no such k < n - 1 exists, use the complete graph with the
- * deterministic threshold t = floor((k + ceil(gamma * n)) / 2) + 1: the coordinator plus
- * ceil(gamma * n) colluders can never hold t shares of both kinds for one node.
+ * deterministic threshold that ceil(gamma * n) colluders can never reach: t = max(floor(k/2) + 1,
+ * colluders + 1), or in active mode t = floor((k + colluders) / 2) + 1 (the coordinator plus the
+ * colluders can never hold t shares of both kinds for one node). The log2 bounds then are the
+ * binomial estimates only, for comparison.
  * @throws TypeError / RangeError for bad options, or when no k <= 255 meets the bounds and the cohort
  * is too large for the complete graph, or when the deterministic threshold would exceed n - 1.
  */
@@ -127,10 +136,12 @@ export function chooseGraphParams(options: GraphParamsOptions): GraphParams {
   assertNumber('securityBits', sigma, 1, 256);
   assertNumber('correctnessBits', eta, 1, 256);
   const { n, dropoutRate: delta, corruptionRate: gamma } = options;
+  const active = options.activeMode ?? false;
+  if (typeof active !== 'boolean') throw new TypeError('activeMode must be a boolean');
   if (n > ALL_TO_ALL_MAX) {
     for (let k = 2; k < Math.min(n - 1, MAX_DEGREE + 1); k += 2) {
       for (let t = k / 2 + 1; t <= k; t++) {
-        const b = bounds(n, k, t, delta, gamma);
+        const b = bounds(n, k, t, delta, gamma, active);
         if (b.leak > -sigma) continue;
         if (b.abort <= -eta) return { k, t, allToAll: false, log2LeakBound: b.leak, log2AbortBound: b.abort };
         break; // larger t only raises the abort bound
@@ -140,8 +151,8 @@ export function chooseGraphParams(options: GraphParamsOptions): GraphParams {
   const k = n - 1;
   if (k > MAX_DEGREE) throw new RangeError(`no degree k <= ${MAX_DEGREE} meets the bounds for n = ${n}, dropout ${delta}, corruption ${gamma}`);
   const colluders = Math.ceil(gamma * n);
-  const t = Math.max(1, Math.floor((k + colluders) / 2) + 1);
+  const t = active ? Math.floor((k + colluders) / 2) + 1 : Math.max(Math.floor(k / 2) + 1, colluders + 1);
   if (t > k) throw new RangeError(`cohort of ${n} cannot tolerate ${colluders} colluders: threshold ${t} exceeds ${k} neighbours`);
-  const b = bounds(n, k, t, delta, gamma);
+  const b = bounds(n, k, t, delta, gamma, active);
   return { k, t, allToAll: true, log2LeakBound: b.leak, log2AbortBound: b.abort };
 }

@@ -1,0 +1,78 @@
+// Harary graph shape and the SecAgg+ parameter chooser (Bell et al. 2020).
+import { describe, expect, it } from 'vitest';
+import { nodeCryptoProvider as crypto } from '../crypto/node-crypto.js';
+import { seededRandom } from '../crypto/random.js';
+import { ALL_TO_ALL_MAX, assertNeighbourhoods, binomialUpperTail, chooseGraphParams, hararyGraph } from './graph.js';
+import { SECAGG_STAGES, assertExpectedStage, nextStage } from './stages.js';
+
+const ids = (n: number) => Array.from({ length: n }, (_, i) => `n${i}`);
+
+describe('hararyGraph', () => {
+  it('is k-regular, symmetric, loop-free, and shuffled by the rng', () => {
+    const g = hararyGraph(ids(50), 8, seededRandom(crypto, 'g1'));
+    assertNeighbourhoods(g);
+    for (const nb of g.values()) expect(nb.length).toBe(8);
+    const g2 = hararyGraph(ids(50), 8, seededRandom(crypto, 'g2'));
+    expect([...g.values()].some((nb, i) => nb.join() !== [...g2.values()][i]!.join())).toBe(true);
+  });
+  it('is complete when k >= n - 1', () => {
+    const g = hararyGraph(ids(5), 4, seededRandom(crypto, 'g'));
+    for (const [id, nb] of g) expect(nb).toEqual(ids(5).filter((x) => x !== id));
+  });
+  it('refuses odd k, duplicates, bad ids', () => {
+    const r = seededRandom(crypto, 'g');
+    expect(() => hararyGraph(ids(10), 3, r)).toThrow(/even/);
+    expect(() => hararyGraph(['a', 'a', 'b'], 2, r)).toThrow(/duplicate/);
+    expect(() => hararyGraph(['a', ''], 2, r)).toThrow(RangeError);
+    expect(() => hararyGraph('ab' as unknown as string[], 2, r)).toThrow(TypeError);
+    for (const bad of [NaN, Infinity, 1.5, -1, 2 ** 53, 0, 256]) expect(() => hararyGraph(ids(10), bad, r)).toThrow(RangeError);
+  });
+});
+
+describe('chooseGraphParams', () => {
+  it('all-to-all for small cohorts, with t > k/2 and t above the colluders', () => {
+    const p = chooseGraphParams({ n: 10, dropoutRate: 0.1, corruptionRate: 0.2 });
+    expect(p).toMatchObject({ allToAll: true, k: 9 });
+    expect(2 * p.t).toBeGreaterThan(p.k);
+    expect(p.t).toBeGreaterThan(2);
+    const a = chooseGraphParams({ n: 10, dropoutRate: 0.1, corruptionRate: 0.2, activeMode: true });
+    expect(2 * a.t - a.k).toBeGreaterThan(2);
+    expect(ALL_TO_ALL_MAX).toBeGreaterThanOrEqual(10);
+  });
+  it('logarithmic-size Harary neighbourhoods for large cohorts meeting both bounds', () => {
+    for (const n of [100, 1000, 10000]) {
+      const p = chooseGraphParams({ n, dropoutRate: 0.1, corruptionRate: 0.05 });
+      expect(p.allToAll).toBe(false);
+      expect(p.k % 2).toBe(0);
+      expect(2 * p.t).toBeGreaterThan(p.k);
+      expect(p.log2LeakBound).toBeLessThanOrEqual(-40);
+      expect(p.log2AbortBound).toBeLessThanOrEqual(-20);
+      expect(p.k).toBeLessThan(60);
+    }
+  });
+  it('throws when nothing fits', () => {
+    expect(() => chooseGraphParams({ n: 5000, dropoutRate: 0.3, corruptionRate: 0.05, activeMode: true })).toThrow(/no degree/);
+  });
+  it('hostile options', () => {
+    for (const bad of [NaN, Infinity, -1, 2]) expect(() => chooseGraphParams({ n: 10, dropoutRate: bad, corruptionRate: 0 })).toThrow(RangeError);
+    for (const bad of [NaN, 1.5, -1, 2 ** 53, 1]) expect(() => chooseGraphParams({ n: bad, dropoutRate: 0.1, corruptionRate: 0 })).toThrow(RangeError);
+  });
+  it('binomial tail sanity', () => {
+    expect(binomialUpperTail(10, 0.5, 0)).toBe(1);
+    expect(binomialUpperTail(10, 0.5, 11)).toBe(0);
+    expect(binomialUpperTail(10, 0.5, 10)).toBeCloseTo(1 / 1024, 12);
+  });
+});
+
+describe('stages', () => {
+  it('one ordered list and one transition rule', () => {
+    expect(SECAGG_STAGES).toEqual(['AdvertiseKeys', 'ShareKeys', 'MaskedInput', 'ConsistencyCheck', 'Unmask']);
+    expect(nextStage('MaskedInput', false)).toBe('Unmask');
+    expect(nextStage('MaskedInput', true)).toBe('ConsistencyCheck');
+    expect(nextStage('ConsistencyCheck', true)).toBe('Unmask');
+    expect(nextStage('Unmask', true)).toBe('Done');
+    expect(() => nextStage('ConsistencyCheck', false)).toThrow(/active mode/);
+    expect(() => nextStage('Bogus' as 'Unmask', false)).toThrow(TypeError);
+    expect(() => assertExpectedStage('ShareKeys', 'Unmask')).toThrow(/expected ShareKeys, got Unmask/);
+  });
+});
