@@ -167,7 +167,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     try {
       frame = await (withTimeout.emitWithAck as (e: string, f: Uint8Array) => Promise<unknown>).call(withTimeout, event, encoded);
     } catch {
-      throw new FedtuneError('FT_ERR_DEADLINE', `no reply to ${event} within ${timeout} ms`);
+      throw new FedtuneError('FT_ERR_DEADLINE', `no reply to ${event} within ${timeout} ms (or the connection closed)`);
     }
     const reply = decodeReply(event, frame) as ReplyOf<E>;
     if ((reply as { ok: boolean }).ok === false) throw FedtuneError.fromWire((reply as { error: { code: never; message: string } }).error);

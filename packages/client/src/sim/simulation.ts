@@ -92,6 +92,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     logLevel: o.logLevel ?? 'warn',
   };
   const coordinator = await Coordinator.create({ config, logger: createLogger(o.logLevel ?? 'warn', 'coordinator') });
+  const logger = createLogger(o.logLevel ?? 'warn', 'sim');
   const clients: FederatedClient[] = [];
   try {
     const { url } = await coordinator.listen();
@@ -104,12 +105,14 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
         reconnect: { initialDelayMs: 50, maxDelayMs: 1000 },
         faults: dropoutFaults(o.dropout, seededRandom(crypto, forkSeed(o.seed, `faults-${i}`))),
       });
-      // Simulated nodes report their own failures through the round summary; keep the process quiet.
-      client.on('error', () => {});
+      // Failures reach the report through the round summary; the detail goes to the log.
+      client.on('error', (e) => logger.warn('simulated node error', { node: `sim-${i}`, code: e.code, error: e.message }));
       clients.push(client);
     }
     await Promise.all(clients.map((c) => c.start()));
     const summaries = await coordinator.run(o.onRound);
+    // Let every node hear training:finished (a node mid-reconnect may miss it: bounded wait).
+    await Promise.race([Promise.all(clients.map((c) => c.finished)), new Promise((r) => setTimeout(r, 5000).unref())]);
     return buildReport(o, summaries, backend, coordinator.store.current?.version ?? null, Date.now() - started);
   } finally {
     await Promise.all(clients.map((c) => c.close()));

@@ -27,6 +27,11 @@ export class LayersModelTrainer implements LocalTrainer {
   readonly backend: string;
   private readonly variables: tf.LayerVariable[];
   private readonly size: number;
+  /**
+   * Host copy of the federated weights. GPU backends cannot read synchronously in Node (webgpu's
+   * dataSync needs an OffscreenCanvas), so fit refreshes it with async reads and getWeights serves it.
+   */
+  private host: Float32Array | null = null;
 
   constructor(private readonly o: LayersTrainerOptions) {
     const all = o.model.trainableWeights;
@@ -39,18 +44,31 @@ export class LayersModelTrainer implements LocalTrainer {
   }
 
   getWeights(): Float32Array {
+    // Before the first fit the weights were written from host memory, so a sync read is safe.
+    this.host ??= this.readWeights((v) => v.read().dataSync() as Float32Array);
+    return this.host.slice();
+  }
+
+  private readWeights(read: (v: tf.LayerVariable) => Float32Array): Float32Array {
     const out = new Float32Array(this.size);
     let offset = 0;
     for (const v of this.variables) {
-      const values = v.read().dataSync() as Float32Array;
+      const values = read(v);
       out.set(values, offset);
       offset += values.length;
     }
     return out;
   }
 
+  private async refreshHost(): Promise<void> {
+    const parts = await Promise.all(this.variables.map((v) => v.read().data() as Promise<Float32Array>));
+    let i = 0;
+    this.host = this.readWeights(() => parts[i++]!);
+  }
+
   setWeights(data: Float32Array): void {
     if (data.length !== this.size) throw new RangeError(`setWeights: ${data.length} elements, model has ${this.size}`);
+    this.host = data.slice();
     const parts = splitTensors({ tensors: this.tensors, data });
     tf.tidy(() => parts.forEach((p, i) => this.variables[i]!.write(tf.tensor(p.values, [...p.spec.shape]))));
   }
@@ -70,6 +88,7 @@ export class LayersModelTrainer implements LocalTrainer {
       lastLoss = Number(h.history.loss?.[0]);
     }
     if (!Number.isFinite(lastLoss)) throw new FedtuneError('FT_ERR_TRAINING', `training loss is ${lastLoss}`);
+    await this.refreshHost();
     return { numExamples: n * epochs, metrics: { trainLoss: lastLoss } };
   }
 

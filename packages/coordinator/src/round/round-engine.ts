@@ -240,17 +240,22 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     c.wake();
   }
 
-  /** Waits until `done()` or the deadline; resolves true when the deadline fired. */
-  private waitUntil(done: () => boolean, deadlineMs: number, setWake: (wake: () => void) => void): Promise<boolean> {
+  /**
+   * Waits until `done()` or the deadline. `close` runs synchronously the moment either happens, so
+   * no message slips in between; the engine itself resumes on the next macrotask, after the acks
+   * of the message that closed the stage have gone out.
+   */
+  private waitUntil(done: () => boolean, deadlineMs: number, setWake: (wake: () => void) => void, close: (timedOut: boolean) => void): Promise<void> {
     const { clock } = this.deps;
     const signal = this.stopController.signal;
-    return new Promise<boolean>((resolve) => {
+    return new Promise<void>((resolve) => {
       let settled = false;
       const finish = (timedOut: boolean) => {
         if (settled) return;
         settled = true;
         clock.clearTimeout(timer);
-        resolve(timedOut);
+        close(timedOut);
+        setImmediate(resolve);
       };
       const timer = clock.setTimeout(() => finish(true), deadlineMs);
       setWake(() => {
@@ -274,10 +279,16 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     };
     this.collection = c;
     for (const node of c.state.selected) send(node);
-    const timedOut = await this.waitUntil(() => collectionDone(c.state), settings.fitDeadlineMs, (w) => (c.wake = w));
-    c.state = closeCollection(c.state, timedOut);
-    for (const node of [...c.uploads.keys()]) this.releaseUpload(c, node);
-    this.collection = null;
+    await this.waitUntil(
+      () => collectionDone(c.state),
+      settings.fitDeadlineMs,
+      (w) => (c.wake = w),
+      (timedOut) => {
+        this.collection = null;
+        c.state = closeCollection(c.state, timedOut);
+        for (const node of [...c.uploads.keys()]) this.releaseUpload(c, node);
+      },
+    );
     return c;
   }
 
@@ -368,8 +379,12 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     this.evaluation = e;
     const config = strategy.configureEvaluate(round, settings.trainConfig);
     for (const n of nodes) transport.sendEvaluate(n, { round, modelVersion: version, config, deadlineMs: settings.evaluateDeadlineMs });
-    await this.waitUntil(() => e.pending.size === 0, settings.evaluateDeadlineMs, (w) => (e.wake = w));
-    this.evaluation = null;
+    await this.waitUntil(
+      () => e.pending.size === 0,
+      settings.evaluateDeadlineMs,
+      (w) => (e.wake = w),
+      () => (this.evaluation = null),
+    );
     return strategy.aggregateEvaluate(round, e.reports);
   }
 }

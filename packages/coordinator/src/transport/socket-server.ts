@@ -202,7 +202,7 @@ export class SocketServer implements NodeTransport {
     }, (frame) => {
       // The version is checked before the schema: a future hello need not match today's schema.
       const peek = peekObject(frame);
-      if (peek !== null && peek.protocolVersion !== PROTOCOL_VERSION) {
+      if (peek !== null && typeof peek.protocolVersion === 'number' && peek.protocolVersion !== PROTOCOL_VERSION) {
         setImmediate(() => socket.disconnect(true));
         throw new FedtuneError('FT_ERR_VERSION', `coordinator speaks protocol ${PROTOCOL_VERSION}, node sent ${JSON.stringify(peek.protocolVersion) ?? 'none'}`);
       }

@@ -1,0 +1,105 @@
+// `fedtune-client`: joins a coordinator as an edge node, or reports the training backends.
+import { parseArgs } from 'node:util';
+import { nodeCryptoProvider, seededRandom, systemRandom } from '@fedtune/shared';
+import { splitValidation } from '../data/dataset.js';
+import { loadTabular } from '../data/load-tabular.js';
+import { FederatedClient } from '../federated-client.js';
+import { LayersModelTrainer } from '../training/layers-trainer.js';
+import { buildMlp } from '../training/mlp.js';
+import { activeBackend } from '../training/tf-backend.js';
+import { UsageError, intFlag, reportFailure } from './args.js';
+
+const HELP = `Usage: fedtune-client <command> [options]
+
+Commands:
+  join --url URL --token TOKEN --data PATH [options]
+        Joins a coordinator as an edge node and trains on local data until training ends.
+        PATH: CSV with a header row, or JSONL; numeric features and an integer label column.
+          --label-column NAME   label column (default label)
+          --classes N           number of classes (default: max label + 1; set it so every
+                                node builds the same model)
+          --hidden A,B          MLP hidden layer sizes (default 64,32)
+          --learning-rate LR    local SGD learning rate (default 0.1)
+          --backend B           force tensorflow | webgpu | wasm | cpu
+          --name NAME           a name for logs (default: hostname)
+        The token may come from FEDTUNE_TOKEN instead of --token.
+  doctor [--json]
+        Reports each training backend as available or not, with the reason, and the choice.
+
+Options:
+  --help    this text
+`;
+
+type Write = (s: string) => void;
+
+async function join(args: string[], out: Write, err: Write): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      url: { type: 'string' },
+      token: { type: 'string' },
+      data: { type: 'string' },
+      'label-column': { type: 'string', default: 'label' },
+      classes: { type: 'string' },
+      hidden: { type: 'string', default: '64,32' },
+      'learning-rate': { type: 'string', default: '0.1' },
+      backend: { type: 'string' },
+      name: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    out(HELP);
+    return 0;
+  }
+  const token = values.token ?? process.env.FEDTUNE_TOKEN;
+  if (values.url === undefined || token === undefined || values.data === undefined) throw new UsageError('join needs --url, --token (or FEDTUNE_TOKEN) and --data');
+  const hidden = values.hidden.split(',').map((h) => intFlag('hidden', h, 0, 1));
+  const lr = Number(values['learning-rate']);
+  if (!(lr > 0)) throw new UsageError(`--learning-rate must be > 0, got ${values['learning-rate']}`);
+  const backend = await activeBackend(values.backend);
+  const data = await loadTabular(values.data, values['label-column'], values.classes === undefined ? undefined : intFlag('classes', values.classes, 0, 2));
+  const { train, validation } = splitValidation(data, 0.2);
+  // The initial weights only matter if the coordinator asks this node for them (round 0).
+  const model = buildMlp({ inputs: data.numFeatures, hidden, classes: data.numClasses, learningRate: lr }, systemRandom(nodeCryptoProvider));
+  const trainer = new LayersModelTrainer({ model, train, validation, random: seededRandom(nodeCryptoProvider, Buffer.from(nodeCryptoProvider.randomBytes(16))), backend });
+  const client = new FederatedClient({ url: values.url, token, trainer, nodeName: values.name ?? (await import('node:os')).hostname() });
+  client.on('welcome', (w) => err(`joined as ${w.nodeId} (backend ${backend})\n`));
+  client.on('fitDone', (f) => err(`round ${f.round}: trained on ${f.numExamples} examples, uploaded ${f.uploadBytes} bytes\n`));
+  client.on('evaluated', (e) => err(`round ${e.round}: validation loss ${e.loss.toFixed(4)}\n`));
+  client.on('roundEnd', (r) => err(`round ${r.round} ${r.status}${r.reason ? `: ${r.reason}` : ''}\n`));
+  client.on('disconnected', (reason) => err(`disconnected (${reason}); reconnecting\n`));
+  client.on('error', (e) => err(`error ${e.code}: ${e.message}\n`));
+  await client.start();
+  const finished = await client.finished;
+  out(`training finished: ${finished.reason}; model ${finished.modelVersion ?? 'none'}\n`);
+  await client.close();
+  return 0;
+}
+
+export async function main(argv: string[], out: Write = (s) => void process.stdout.write(s), err: Write = (s) => void process.stderr.write(s)): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+        out(HELP);
+        return 2;
+      case '--help':
+      case '-h':
+      case 'help':
+        out(HELP);
+        return 0;
+      case 'join':
+        return await join(rest, out, err);
+      case 'doctor': {
+        const { runDoctorCommand } = await import('./doctor-command.js');
+        return await runDoctorCommand(rest, out);
+      }
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (e) {
+    return reportFailure(e, err);
+  }
+}
