@@ -3,6 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { STRATEGY_NAMES, type StrategyName, type RoundSummary } from '@fedtune/coordinator';
+import { BACKEND_ORDER, isBackendName } from '../backend/index.js';
 import { runSimulation } from '../sim/simulation.js';
 import type { PartitionSpec } from '../sim/workload.js';
 import { WORKLOADS } from '../sim/workloads.js';
@@ -53,7 +54,7 @@ function progress(total: number, tty: boolean, write: (s: string) => void): (s: 
   };
 }
 
-export async function main(argv: string[], out = (s: string) => void process.stdout.write(s), err = (s: string) => void process.stderr.write(s)): Promise<number> {
+export async function main(argv: string[], out: (s: string) => void = (s) => void process.stdout.write(s), err: (s: string) => void = (s) => void process.stderr.write(s)): Promise<number> {
   try {
     const [command, ...rest] = argv;
     if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
@@ -85,6 +86,7 @@ export async function main(argv: string[], out = (s: string) => void process.std
       return 0;
     }
     if (!(STRATEGY_NAMES as readonly string[]).includes(values.strategy)) throw new UsageError(`--strategy must be one of ${STRATEGY_NAMES.join(', ')}`);
+    if (values.backend !== undefined && !isBackendName(values.backend)) throw new UsageError(`--backend must be one of ${BACKEND_ORDER.join(', ')}`);
     const clients = intFlag('clients', values.clients, 10, 1);
     const rounds = intFlag('rounds', values.rounds, 5, 1);
     const perRound = values['clients-per-round'] === undefined ? undefined : intFlag('clients-per-round', values['clients-per-round'], clients, 1);

@@ -1,19 +1,16 @@
-// Picks the tfjs backend for local training. Uses the backend module's selection (tensorflow,
-// webgpu, wasm, cpu, fastest available first) and reports the one in use.
-import * as tf from '@tensorflow/tfjs';
+// The tfjs backend for local training in this process: the backend module's selection (fastest
+// available first, or the one forced), redone only when a different backend is asked for.
+import { parseBackendName, selectBackend } from '../backend/index.js';
 
-let chosen: Promise<string> | null = null;
+let current: { key: string; name: Promise<string> } | null = null;
 
-/** Selects (once per process) and returns the active backend's name; `prefer` forces one. */
+/** Selects the backend (`prefer` forces one) and returns its name. @throws FedtuneError FT_ERR_CONFIG when unavailable. */
 export function activeBackend(prefer?: string): Promise<string> {
-  chosen ??= (async () => {
-    const mod = (await import('../backend/index.js').catch(() => null)) as unknown as null | {
-      selectBackend?: (o?: { prefer?: string }) => Promise<{ name: string }>;
-    };
-    if (mod?.selectBackend) return (await mod.selectBackend(prefer === undefined ? {} : { prefer })).name;
-    await tf.setBackend(prefer ?? 'cpu');
-    await tf.ready();
-    return tf.getBackend();
-  })();
-  return chosen;
+  const key = prefer ?? 'auto';
+  if (current?.key !== key) {
+    const name = selectBackend(prefer === undefined ? {} : { prefer: parseBackendName(prefer) }).then((c) => c.name as string);
+    current = { key, name };
+    name.catch(() => (current = null));
+  }
+  return current.name;
 }
