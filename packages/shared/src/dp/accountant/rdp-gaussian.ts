@@ -43,8 +43,10 @@ function logAInteger(q: number, sigma: number, alpha: number): number {
 /**
  * log A_alpha for fractional alpha, 0 < q < 1 (MTZ19 Sec. 3.3): A_alpha = A_0 + A_1, the halves
  * of the integral split at z0 = sigma^2 log(1/q - 1) + 1/2, each a series in i with generalized
- * binomial coefficients (summed in absolute value: a bound from above). Returns +Infinity when
- * the series does not settle within MAX_FRACTIONAL_TERMS terms.
+ * binomial coefficients (summed in absolute value: a bound from above, as dp_accounting does; it
+ * can be loose for large sigma and moderate q, e.g. 1.8x at q = 0.05, z = 6.3, alpha = 1.5, which
+ * only makes that order useless, never the bound unsafe). Returns +Infinity when the series does
+ * not settle within MAX_FRACTIONAL_TERMS terms (the order is then effectively skipped).
  */
 function logAFractional(q: number, sigma: number, alpha: number): number {
   const z0 = sigma * sigma * Math.log(1 / q - 1) + 0.5;
