@@ -130,7 +130,7 @@ export class GptModel {
     if (options.cache !== undefined && options.cache.length !== c.nLayer) throw new RangeError(`GptModel.forward: cache has ${options.cache.length} layers, expected ${c.nLayer}`);
     const p = (name: string): tf.Variable => this.base.get(name)!;
     const positions = tf.range(past, past + time, 1, 'int32');
-    let x = tf.add(tf.gather(p('wte.weight'), ids), tf.gather(p('wpe.weight'), positions)) as tf.Tensor3D;
+    let x = tf.add(embed(p('wte.weight'), ids), embed(p('wpe.weight'), positions)) as tf.Tensor3D;
     const mask = causalMask(time, past);
     const newCache: KvCache = [];
     let seed = options.dropoutSeed;
@@ -190,6 +190,29 @@ export class GptModel {
     this.base.clear();
     this.removeLora();
   }
+}
+
+/**
+ * Rows of an embedding table. The gradient is oneHot(ids)^T dy, a matmul every backend runs fast,
+ * instead of tf.gather's UnsortedSegmentSum (missing on wasm, quadratic on cpu). It is only
+ * computed when the table itself is trained.
+ */
+function embed(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
+  const [rows, width] = table.shape as [number, number];
+  const f = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
+    // Saved, not captured: the tidy around the forward pass would free it before backprop.
+    save([ids]);
+    return {
+      value: tf.gather(t, ids),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.matMul(oneHotFloat(saved[0]!.flatten(), rows), dy.reshape([-1, width]), true, false),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(table);
+}
+
+/** One-hot rows as float32. Built as int32 and cast: wasm's OneHot writes int32 whatever the dtype asked. */
+export function oneHotFloat(indices: tf.Tensor, depth: number): tf.Tensor2D {
+  return tf.cast(tf.oneHot(indices as tf.Tensor1D, depth), 'float32') as tf.Tensor2D;
 }
 
 /** [time, past + time]: 0 where query i may see key j (j <= past + i), a large negative elsewhere. */
