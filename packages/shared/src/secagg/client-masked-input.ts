@@ -8,6 +8,7 @@ import { x25519 } from './keys.js';
 import { type MaskedInputChunkMsg, MaskedInputRequest } from './messages.js';
 import { deriveMaskKey, maskRange } from './prg.js';
 import { validateMessage } from './validate.js';
+import { addWordsInto, subWordsInto } from './word-ops.js';
 
 /**
  * Takes the sealed shares addressed to this node and derives every mask; the state then accepts
@@ -68,15 +69,11 @@ export function clientMaskChunk(state: SecAggClientState, chunkIndex: number, en
     for (let i = 0; i < len; i++) if (encoded[i]! >= limit) throw new RangeError(`encoded[${i}] = ${encoded[i]} is not below 2^${bits}`);
   }
   const out = maskRange(env.crypto, selfMask, start, len, bits);
-  for (let i = 0; i < len; i++) out[i] = out[i]! + encoded[i]!;
+  addWordsInto(out, 0, encoded, bits);
   for (const pm of pairMasks) {
     const m = maskRange(env.crypto, pm.key, start, len, bits);
-    if (pm.sign === 1) for (let i = 0; i < len; i++) out[i] = out[i]! + m[i]!;
-    else for (let i = 0; i < len; i++) out[i] = out[i]! - m[i]!;
-  }
-  if (bits < 32) {
-    const mask = 2 ** bits - 1;
-    for (let i = 0; i < len; i++) out[i] = out[i]! & mask;
+    if (pm.sign === 1) addWordsInto(out, 0, m, bits);
+    else subWordsInto(out, 0, m, bits);
   }
   return { round: setup.round, chunkIndex, data: out };
 }

@@ -4,6 +4,7 @@
 import type { RandomSource } from '../crypto/random.js';
 import { FedtuneError } from '../protocol/errors.js';
 import { assertBits, assertInt, assertNumber, assertU32Array } from './assert.js';
+import { addWordsInto, subWordsInto } from './word-ops.js';
 
 /** The agreed ring and scale. Build with {@link chooseRingParams}; all fields are checked there. */
 export interface RingParams {
@@ -182,14 +183,7 @@ function checkPair(acc: unknown, x: unknown, offset: number, bits: number): asse
  */
 export function ringAddInto(acc: Uint32Array, x: Uint32Array, bits: number, offset = 0): Uint32Array {
   checkPair(acc, x, offset, bits);
-  const n = x.length;
-  // Uint32Array stores reduce mod 2^32 by themselves, so b = 32 needs no mask.
-  if (bits === 32) {
-    for (let i = 0; i < n; i++) acc[offset + i] = acc[offset + i]! + x[i]!;
-  } else {
-    const mask = 2 ** bits - 1;
-    for (let i = 0; i < n; i++) acc[offset + i] = (acc[offset + i]! + x[i]!) & mask;
-  }
+  addWordsInto(acc, offset, x, bits);
   return acc;
 }
 
@@ -199,12 +193,6 @@ export function ringAddInto(acc: Uint32Array, x: Uint32Array, bits: number, offs
  */
 export function ringSubInto(acc: Uint32Array, x: Uint32Array, bits: number, offset = 0): Uint32Array {
   checkPair(acc, x, offset, bits);
-  const n = x.length;
-  if (bits === 32) {
-    for (let i = 0; i < n; i++) acc[offset + i] = acc[offset + i]! - x[i]!;
-  } else {
-    const mask = 2 ** bits - 1;
-    for (let i = 0; i < n; i++) acc[offset + i] = (acc[offset + i]! - x[i]!) & mask;
-  }
+  subWordsInto(acc, offset, x, bits);
   return acc;
 }

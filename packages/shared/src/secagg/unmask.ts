@@ -4,6 +4,7 @@
 import type { CryptoProvider } from '../crypto/provider.js';
 import { assertBits, assertInt, assertU32Array } from './assert.js';
 import { type MaskKey, maskRange } from './prg.js';
+import { addWordsInto, subWordsInto } from './word-ops.js';
 
 /** One mask to remove: sum += sign * PRG(key). Plain data, so it can be posted to a worker. */
 export interface UnmaskTerm {
@@ -40,12 +41,8 @@ export function unmaskRange(crypto: CryptoProvider, plan: UnmaskPlan, target: Ui
     const len = Math.min(BLOCK, target.length - off);
     for (const term of plan.terms) {
       const m = maskRange(crypto, term.key, start + off, len, bits);
-      if (term.sign === 1) for (let i = 0; i < len; i++) target[off + i] = target[off + i]! + m[i]!;
-      else for (let i = 0; i < len; i++) target[off + i] = target[off + i]! - m[i]!;
-    }
-    if (bits < 32) {
-      const mask = 2 ** bits - 1;
-      for (let i = 0; i < len; i++) target[off + i] = target[off + i]! & mask;
+      if (term.sign === 1) addWordsInto(target, off, m, bits);
+      else subWordsInto(target, off, m, bits);
     }
   }
   return target;
