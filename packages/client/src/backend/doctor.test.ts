@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { FedtuneError } from '@fedtune/shared';
+import { runDoctorCommand } from '../cli/doctor-command.js';
+import { BACKEND_ORDER, parseBackendName } from './names.js';
+import { selectBackend } from './select.js';
+
+describe('fedtune-client doctor', () => {
+  it('--json names every backend, why, and the choice', async () => {
+    const lines: string[] = [];
+    expect(await runDoctorCommand(['--json'], (s) => lines.push(s))).toBe(0);
+    const report = JSON.parse(lines.join('\n')) as { backends: { name: string; available: boolean; reason: string }[]; choice: string; node: string };
+    expect(report.backends.map((b) => b.name)).toEqual([...BACKEND_ORDER]);
+    for (const b of report.backends) expect(b.reason.length).toBeGreaterThan(0);
+    expect(report.backends.find((b) => b.name === 'cpu')!.available).toBe(true);
+    // The choice is the first available backend in order.
+    expect(report.choice).toBe(report.backends.find((b) => b.available)!.name);
+    // tfjs-node cannot be installed here; its absence is a reason, not a crash.
+    const tfNode = report.backends.find((b) => b.name === 'tensorflow')!;
+    if (!tfNode.available) expect(tfNode.reason).toMatch(/tfjs-node/);
+  });
+
+  it('prints help and refuses unknown flags', async () => {
+    const out: string[] = [];
+    expect(await runDoctorCommand(['--help'], (s) => out.push(s))).toBe(0);
+    expect(out.join('')).toMatch(/usage: fedtune-client doctor/);
+    expect(await runDoctorCommand(['--nope'], (s) => out.push(s))).toBe(2);
+  });
+});
+
+describe('selectBackend', () => {
+  it('forces a backend by name and logs the choice', async () => {
+    const log: string[] = [];
+    const choice = await selectBackend({ prefer: 'cpu', log: (l) => log.push(l) });
+    expect(choice.name).toBe('cpu');
+    expect(log[0]).toMatch(/training backend cpu/);
+  });
+
+  it('fails cleanly when a forced backend is unavailable', async () => {
+    const probe = await selectBackend({ prefer: 'tensorflow-gpu', log: () => {} }).catch((e: unknown) => e);
+    if (probe instanceof Error) {
+      expect(probe).toBeInstanceOf(FedtuneError);
+      expect((probe as FedtuneError).code).toBe('FT_ERR_CONFIG');
+      expect(probe.message).toMatch(/tfjs-node-gpu/);
+    }
+  });
+
+  it('parses names and rejects others', () => {
+    expect(parseBackendName('wasm')).toBe('wasm');
+    expect(() => parseBackendName('webgl')).toThrow(RangeError);
+  });
+});
