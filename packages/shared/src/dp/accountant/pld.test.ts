@@ -30,8 +30,8 @@ describe('PLD accountant (connect-the-dots discretisation, FFT composition)', ()
 
   it('is never above the RDP bound and grows with the number of rounds', () => {
     for (const [q, z, t, d] of [
-      [0.01, 1, 1000, 1e-6],
-      [0.0025, 1.3, 600, 1e-5],
+      [0.01, 1, 300, 1e-6],
+      [0.0025, 1.3, 300, 1e-5],
       [0.1, 2, 50, 1e-5],
     ] as const) {
       const p = pldEpsilon({ samplingRate: q, noiseMultiplier: z, steps: t, delta: d });
