@@ -22,3 +22,4 @@ export * from './server-unmask.js';
 export * from './unmask.js';
 export { validateMessage } from './validate.js';
 export * from './simulate.js';
+export * from './unmask-parallel.js';
