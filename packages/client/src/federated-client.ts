@@ -8,6 +8,9 @@ import {
   PROTOCOL_VERSION,
   chunkCount,
   chunkView,
+  clipL2,
+  encodeToRing,
+  systemRandom,
   decodeMessage,
   decodeReply,
   encodeMessage,
@@ -19,6 +22,9 @@ import {
   weightsVersion,
   type ClientToServerEvents,
   type CryptoProvider,
+  type Ed25519KeyPair,
+  type RandomSource,
+  type SecAggStage,
   type EvaluateInstruction,
   type EventName,
   type FitInstruction,
@@ -30,11 +36,15 @@ import {
   type Weights,
 } from '@fedtune/shared';
 import { io, type Socket } from 'socket.io-client';
+import { SecAggParticipant } from './secagg-participant.js';
 import type { LocalTrainer } from './training/trainer.js';
+
+/** Where a simulated node can vanish: before training, halfway through its upload, or at a SecAgg stage's request. */
+export type DropPoint = 'before-train' | 'mid-upload' | `secagg:${SecAggStage}`;
 
 export interface FaultInjector {
   /** Return true to vanish (drop the connection) at this point of this round. */
-  shouldDrop(round: number, point: 'before-train' | 'mid-upload'): boolean;
+  shouldDrop(round: number, point: DropPoint): boolean;
 }
 
 export interface FederatedClientOptions {
@@ -49,6 +59,13 @@ export interface FederatedClientOptions {
   requestTimeoutMs?: number;
   /** Simulation only: injected dropouts. */
   faults?: FaultInjector;
+  /** Ask for this node id at the first hello (active-mode SecAgg binds ids to identities). */
+  nodeId?: string;
+  /** Randomness for ring encoding and SecAgg keys; default the system CSPRNG. */
+  random?: RandomSource;
+  /** Enrolled Ed25519 identity and the other nodes' enrolled keys (SecAgg active mode). */
+  identity?: Ed25519KeyPair;
+  identityKeys?: ReadonlyMap<string, Uint8Array>;
 }
 
 export interface FederatedClientEvents {
@@ -60,7 +77,7 @@ export interface FederatedClientEvents {
   evaluated: [{ round: number; loss: number }];
   roundEnd: [RoundEnd];
   finished: [TrainingFinished];
-  dropped: [{ round: number; point: string }];
+  dropped: [{ round: number; point: DropPoint }];
   disconnected: [string];
   error: [FedtuneError];
 }
@@ -77,6 +94,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly finishedPromise: Promise<TrainingFinished>;
+  private readonly random: RandomSource;
+  private readonly secagg: SecAggParticipant;
   private resolveFinished!: (f: TrainingFinished) => void;
 
   constructor(private readonly options: FederatedClientOptions) {
@@ -102,6 +121,26 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     );
     this.socket.on('fedtune:error', (frame) => this.receive('fedtune:error', frame, (m) => this.emit('error', FedtuneError.fromWire(m))));
     this.socket.on('disconnect', (reason) => this.emit('disconnected', reason));
+    this.random = options.random ?? systemRandom(this.crypto);
+    this.nodeId = options.nodeId;
+    this.secagg = new SecAggParticipant({
+      crypto: this.crypto,
+      random: this.random,
+      ...(options.identity === undefined ? {} : { identity: options.identity }),
+      ...(options.identityKeys === undefined ? {} : { identityKeys: options.identityKeys }),
+      send: async (event, message) => {
+        await this.request(event, message as never);
+      },
+      shouldDrop: (round, stage) => options.faults?.shouldDrop(round, `secagg:${stage}`) === true,
+      onDrop: (round, stage) => this.vanish(round, `secagg:${stage}`),
+      onError: (err) => this.emit('error', err),
+    });
+    this.socket.on('secagg:setup', (f) => this.receive('secagg:setup', f, (m) => this.secagg.onSetup(m)));
+    this.socket.on('secagg:share-keys-request', (f) => this.receive('secagg:share-keys-request', f, (m) => this.secagg.onShareKeysRequest(m)));
+    this.socket.on('secagg:masked-input-request', (f) => this.receive('secagg:masked-input-request', f, (m) => this.secagg.onMaskedInputRequest(m)));
+    this.socket.on('secagg:consistency-request', (f) => this.receive('secagg:consistency-request', f, (m) => this.secagg.onConsistencyRequest(m)));
+    this.socket.on('secagg:unmask-request', (f) => this.receive('secagg:unmask-request', f, (m) => this.secagg.onUnmaskRequest(m)));
+    this.socket.on('secagg:abort', (f) => this.receive('secagg:abort', f, (m) => this.secagg.onAbort(m.round)));
   }
 
   /** The id the coordinator gave this node, once welcomed. */
@@ -229,15 +268,20 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     return weights;
   }
 
-  private maybeDrop(round: number, point: 'before-train' | 'mid-upload'): void {
+  private maybeDrop(round: number, point: DropPoint): void {
     if (this.options.faults?.shouldDrop(round, point) !== true) return;
+    this.vanish(round, point);
+    throw new InjectedDrop();
+  }
+
+  /** Vanishes abruptly, then comes back as a fresh connection (resuming the same node id). */
+  private vanish(round: number, point: DropPoint): void {
     this.emit('dropped', { round, point });
-    // Vanish abruptly, then come back as a fresh connection (resuming the same node id).
+    this.secagg.forget();
     this.socket.disconnect();
     setImmediate(() => {
       if (!this.closed) this.socket.connect();
     });
-    throw new InjectedDrop();
   }
 
   private async fit(m: FitInstruction): Promise<void> {
@@ -260,6 +304,16 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       }
       const bad = firstNonFinite(vector);
       if (bad >= 0) throw new FedtuneError('FT_ERR_NON_FINITE', `local update element ${bad} is ${vector[bad]}`);
+      if (m.secagg !== undefined) {
+        // Clip (the ring needs a bound), encode with unbiased randomized rounding, and wait for the
+        // SecAgg stages; per-node metrics stay here, since the coordinator must learn only the sum.
+        const { clipped } = clipL2(vector, m.secagg.l2Clip);
+        this.secagg.prepare(m.round, encodeToRing(clipped, m.secagg, this.random));
+        let bytes = 0;
+        await this.request('fit:begin', { round: m.round, numExamples, metrics: {} }, (n) => (bytes = n));
+        this.emit('fitDone', { round: m.round, numExamples, uploadBytes: bytes });
+        return;
+      }
       const uploadBytes = await this.upload(m, vector, numExamples, metrics);
       this.emit('fitDone', { round: m.round, numExamples, uploadBytes });
     } catch (err) {

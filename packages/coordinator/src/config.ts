@@ -50,6 +50,24 @@ export const CoordinatorConfigSchema = Type.Object({
   weighting: Type.Union([Type.Literal('examples'), Type.Literal('uniform')], { default: 'examples' }),
   /** Sent with every fit and evaluate instruction (epochs, batchSize, learningRate, ...). */
   trainConfig: Type.Intersect([TrainConfig], { default: {} }),
+  /**
+   * Secure aggregation (SecAgg+): present, every delta is clipped to `l2Clip`, ring-encoded and
+   * masked, and the coordinator only ever holds the sum. Updates are then weighted uniformly.
+   */
+  secagg: Type.Optional(
+    Type.Object({
+      l2Clip: Type.Number({ exclusiveMinimum: 0, default: 10 }),
+      bits: Type.Integer({ minimum: 8, maximum: 32, default: 32 }),
+      dropoutRate: Type.Number({ minimum: 0, maximum: 0.99, default: 0.1 }),
+      corruptionRate: Type.Number({ minimum: 0, maximum: 0.5, default: 0.05 }),
+      stageDeadlineMs: Type.Integer({ minimum: 1, maximum: 24 * 3600 * 1000, default: 120_000 }),
+      activeMode: Type.Boolean({ default: false }),
+      /** Active mode: enrolled Ed25519 public keys (hex), by node id. */
+      identityKeys: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9a-f]{32}$' }), Type.String({ pattern: '^[0-9a-f]{64}$' }))),
+    }),
+  ),
+  /** Worker threads that remove SecAgg masks; default one per core, 0 for none. */
+  unmaskWorkers: Type.Optional(Type.Integer({ minimum: 0, maximum: 256 })),
   /** Updates buffered at once; further uploads wait for a slot (backpressure bounds memory). */
   uploadSlots: Type.Integer({ minimum: 1, maximum: 1024, default: 8 }),
   /** Where model versions and round state are kept; absent: memory only (no resume). */
@@ -62,7 +80,8 @@ export const CoordinatorConfigSchema = Type.Object({
 });
 
 export type CoordinatorConfig = Static<typeof CoordinatorConfigSchema>;
-export type CoordinatorConfigInput = Partial<CoordinatorConfig>;
+/** What callers may pass: any key may be left out, and nested sections take their defaults too. */
+export type CoordinatorConfigInput = Partial<Omit<CoordinatorConfig, 'secagg'>> & { secagg?: Partial<NonNullable<CoordinatorConfig['secagg']>> };
 
 export const DEFAULT_DEADLINES = { fitDeadlineMs: 10 * 60_000, evaluateDeadlineMs: 5 * 60_000, helloTimeoutMs: 10_000 } as const;
 

@@ -16,6 +16,7 @@ import type { RoundSummary } from './round/round-summary.js';
 import { createStrategy } from './strategy/create-strategy.js';
 import type { Strategy } from './strategy/strategy.js';
 import { SocketServer, type FedtuneServer } from './transport/socket-server.js';
+import { UnmaskPool } from './secagg/unmask-pool.js';
 
 export interface CoordinatorOptions {
   config: CoordinatorConfigInput;
@@ -43,6 +44,7 @@ export class Coordinator {
   private readonly random: RandomSource;
   private readonly clock: Clock;
   private readonly strategy: Strategy;
+  private readonly unmaskPool: UnmaskPool;
 
   private constructor(options: CoordinatorOptions, config: CoordinatorConfig) {
     this.config = config;
@@ -52,6 +54,7 @@ export class Coordinator {
     this.logger = options.logger ?? createLogger(config.logLevel, 'coordinator');
     this.strategy = options.strategy ?? createStrategy(config.strategy.name, config.strategy);
     this.store = new ModelStore(this.crypto);
+    this.unmaskPool = new UnmaskPool(config.unmaskWorkers);
     if (options.initialWeights !== undefined) this.store.put(options.initialWeights);
     const verifier = new TokenVerifier(this.crypto, config.tokens, config.tokenHashes);
     if (verifier.size === 0) this.logger.warn('no enrollment tokens configured: every hello will be refused');
@@ -118,6 +121,17 @@ export class Coordinator {
           weighting: c.weighting,
           trainConfig: c.trainConfig,
           uploadSlots: c.uploadSlots,
+          ...(c.secagg === undefined
+            ? {}
+            : {
+                secagg: {
+                  ...c.secagg,
+                  identityKeys:
+                    c.secagg.identityKeys === undefined
+                      ? undefined
+                      : new Map(Object.entries(c.secagg.identityKeys).map(([id, hex]) => [id, new Uint8Array(Buffer.from(hex, 'hex'))])),
+                },
+              }),
         },
         strategy: this.strategy,
         store: this.store,
@@ -125,6 +139,8 @@ export class Coordinator {
         random: this.random,
         clock: this.clock,
         logger: this.logger,
+        crypto: this.crypto,
+        unmaskPool: this.unmaskPool,
         onModel: async (round, version, weights) => {
           if (c.dataDir !== undefined) await saveState(c.dataDir, { round, modelVersion: version, weights, extra: {} });
         },
@@ -146,6 +162,7 @@ export class Coordinator {
   /** Stops training and closes every connection. */
   async close(): Promise<void> {
     this.engine?.stop();
+    await this.unmaskPool.close();
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
     if (this.http.listening) await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }

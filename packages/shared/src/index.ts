@@ -12,3 +12,7 @@ export * from './crypto/random.js';
 export * from './model/weights.js';
 export * from './math/vector.js';
 export * from './math/distributions.js';
+export * from './secagg/index.js';
+// secagg/ has its own chunkCount(state); the package-level name is the layout helper.
+export { chunkCount } from './model/weights.js';
+export * from './dp/index.js';

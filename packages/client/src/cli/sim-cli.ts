@@ -23,6 +23,9 @@ Options:
   --partition P           iid | dirichlet:ALPHA (default iid)
   --dropout P             probability a selected node vanishes mid-round (default 0)
   --strategy S            ${STRATEGY_NAMES.join(' | ')} (default fedavg)
+  --secagg                secure aggregation (SecAgg+): the coordinator sees only the sum
+  --secagg-clip C         L2 clip bound of each delta before ring encoding (default 10)
+  --secagg-active         active mode: enrolled Ed25519 identities sign keys; ConsistencyCheck
   --backend B             force a training backend: tensorflow | webgpu | wasm | cpu
   --seed S                seed for data, partitions, selection and faults (default 1)
   --report PATH           where to write the JSON report (default sim-report.json)
@@ -74,6 +77,9 @@ export async function main(argv: string[], out: (s: string) => void = (s) => voi
         partition: { type: 'string', default: 'iid' },
         dropout: { type: 'string' },
         strategy: { type: 'string', default: 'fedavg' },
+        secagg: { type: 'boolean', default: false },
+        'secagg-clip': { type: 'string' },
+        'secagg-active': { type: 'boolean', default: false },
         backend: { type: 'string' },
         seed: { type: 'string', default: '1' },
         report: { type: 'string', default: 'sim-report.json' },
@@ -100,6 +106,9 @@ export async function main(argv: string[], out: (s: string) => void = (s) => voi
       partition: parsePartition(values.partition),
       dropout: numberFlag('dropout', values.dropout, 0, 0, 0.99),
       strategy: values.strategy as StrategyName,
+      ...(values.secagg || values['secagg-active']
+        ? { secagg: { l2Clip: numberFlag('secagg-clip', values['secagg-clip'], 10, 1e-6, 1e9), activeMode: values['secagg-active'] } }
+        : {}),
       ...(values.backend === undefined ? {} : { backend: values.backend }),
       seed: values.seed,
       ...(values.quiet ? {} : { onRound: progress(rounds, process.stderr.isTTY === true, err) }),

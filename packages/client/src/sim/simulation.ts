@@ -1,7 +1,7 @@
 // The simulation harness: an embedded coordinator on a loopback port and N FederatedClients over
 // real sockets in this process, with partitioned data and injected dropouts. Returns the report
 // whose field names DESIGN.md fixes.
-import { FedtuneError, forkSeed, nodeCryptoProvider, seededRandom } from '@fedtune/shared';
+import { FedtuneError, ed25519KeyPairFromSeed, forkSeed, nodeCryptoProvider, seededRandom } from '@fedtune/shared';
 import { Coordinator, createLogger, type CoordinatorConfigInput, type LogLevel, type RoundSummary, type StrategyName } from '@fedtune/coordinator';
 import { FederatedClient } from '../federated-client.js';
 import { dropoutFaults } from './dropout-faults.js';
@@ -20,6 +20,8 @@ export interface SimulationOptions {
   /** Nodes selected per round; default all. */
   clientsPerRound?: number;
   strategy?: StrategyName;
+  /** Secure aggregation (SecAgg+); `l2Clip` bounds each delta for the ring encoding. */
+  secagg?: { l2Clip: number; activeMode?: boolean };
   /** Force a training backend (tensorflow, webgpu, wasm, cpu). */
   backend?: string;
   logLevel?: LogLevel;
@@ -34,6 +36,8 @@ export interface SimulationRoundReport {
   survivors: number;
   dropped: number;
   droppedAt: { stage: string; reason: string }[];
+  /** SecAgg rounds: milliseconds per stage, and the graph degree and threshold used. */
+  secagg: { stageMs: Record<string, number>; degree: number | null; threshold: number | null } | null;
   trainLoss: number | null;
   evalLoss: number | null;
   evalAccuracy: number | null;
@@ -58,6 +62,11 @@ export interface SimulationReport {
   };
 }
 
+/** A fixed node id for simulated node i (active mode binds ids to enrolled identities). */
+function nodeIdFor(i: number): string {
+  return i.toString(16).padStart(32, '0');
+}
+
 /** Runs a whole simulation. @throws FedtuneError FT_ERR_CONFIG on bad options. */
 export async function runSimulation(o: SimulationOptions): Promise<SimulationReport> {
   if (!Number.isSafeInteger(o.clients) || o.clients < 1) throw new FedtuneError('FT_ERR_CONFIG', `--clients must be a positive integer, got ${o.clients}`);
@@ -74,6 +83,11 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   });
   const backend = trainers[0]?.backend ?? 'unknown';
   const token = Buffer.from(crypto.randomBytes(24)).toString('hex');
+  // Active-mode SecAgg: every node gets an enrolled Ed25519 identity and a fixed node id.
+  const identities = o.secagg?.activeMode
+    ? new Map(trainers.map((_, i) => [nodeIdFor(i), ed25519KeyPairFromSeed(seededRandom(crypto, forkSeed(o.seed, `identity-${i}`)).bytes(32))]))
+    : undefined;
+  const identityKeys = identities === undefined ? undefined : new Map([...identities].map(([id, kp]) => [id, kp.publicKey]));
   const perRound = o.clientsPerRound ?? o.clients;
   const config: CoordinatorConfigInput = {
     host: '127.0.0.1',
@@ -89,6 +103,17 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     trainConfig: workload.trainConfig,
     seed: forkSeed(o.seed, 'coordinator'),
     fitDeadlineMs: 10 * 60_000,
+    ...(o.secagg === undefined
+      ? {}
+      : {
+          secagg: {
+            l2Clip: o.secagg.l2Clip,
+            // Size the graph for the dropout the simulation injects, with a margin.
+            dropoutRate: Math.min(0.9, Math.max(0.05, o.dropout * 1.5)),
+            activeMode: o.secagg.activeMode ?? false,
+            ...(identities === undefined ? {} : { identityKeys: Object.fromEntries([...identities].map(([id, kp]) => [id, Buffer.from(kp.publicKey).toString('hex')])) }),
+          },
+        }),
     logLevel: o.logLevel ?? 'warn',
   };
   const coordinator = await Coordinator.create({ config, logger: createLogger(o.logLevel ?? 'warn', 'coordinator') });
@@ -103,7 +128,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
         trainer,
         nodeName: `sim-${i}`,
         reconnect: { initialDelayMs: 50, maxDelayMs: 1000 },
-        faults: dropoutFaults(o.dropout, seededRandom(crypto, forkSeed(o.seed, `faults-${i}`))),
+        faults: dropoutFaults(o.dropout, seededRandom(crypto, forkSeed(o.seed, `faults-${i}`)), o.secagg !== undefined),
+        random: seededRandom(crypto, forkSeed(o.seed, `node-random-${i}`)),
+        ...(identities === undefined ? {} : { nodeId: nodeIdFor(i), identity: identities.get(nodeIdFor(i))!, identityKeys: identityKeys! }),
       });
       // Failures reach the report through the round summary; the detail goes to the log.
       client.on('error', (e) => logger.warn('simulated node error', { node: `sim-${i}`, code: e.code, error: e.message }));
@@ -128,6 +155,7 @@ function buildReport(o: SimulationOptions, summaries: RoundSummary[], backend: s
     survivors: s.survivors,
     dropped: s.dropped,
     droppedAt: s.droppedDetail.map((d) => ({ stage: d.stage, reason: d.reason })),
+    secagg: s.secagg === null ? null : { stageMs: s.secagg.stageMs, degree: s.secagg.degree, threshold: s.secagg.threshold },
     trainLoss: s.trainLoss,
     evalLoss: s.evalLoss,
     evalAccuracy: s.evalAccuracy,

@@ -27,7 +27,10 @@ import { selectCohort, type SelectionRule } from './selection.js';
 import { Semaphore } from './semaphore.js';
 import type { NodeTransport } from './transport.js';
 import { UpdateAssembler } from './update-assembler.js';
-import { CHUNK_ELEMENTS } from '@fedtune/shared';
+import { CHUNK_ELEMENTS, type CryptoProvider } from '@fedtune/shared';
+import { aggregateSecurely, roundRing, type SecAggConfig } from '../secagg/secure-aggregation.js';
+import type { SecAggSession } from '../secagg/secagg-session.js';
+import type { UnmaskPool } from '../secagg/unmask-pool.js';
 
 export interface EngineSettings {
   rounds: number;
@@ -41,6 +44,8 @@ export interface EngineSettings {
   weighting: Weighting;
   trainConfig: TrainConfig;
   uploadSlots: number;
+  /** Present: every round's deltas go through SecAgg+ and the coordinator sees only their sum. */
+  secagg?: SecAggConfig;
 }
 
 export interface EngineDeps {
@@ -51,6 +56,9 @@ export interface EngineDeps {
   random: RandomSource;
   clock: Clock;
   logger: Logger;
+  crypto: CryptoProvider;
+  /** Worker threads for mask removal (SecAgg rounds). */
+  unmaskPool: UnmaskPool;
   /** Called after each completed round with the new model, e.g. to persist it. */
   onModel?: (round: number, version: string, weights: Weights) => Promise<void>;
 }
@@ -63,7 +71,10 @@ interface Upload {
 
 interface Collection {
   state: RoundState;
-  task: 'init' | 'delta';
+  /** init: a node's initial weights; delta: deltas in the clear; ready: SecAgg, training done. */
+  task: 'init' | 'delta' | 'ready';
+  /** Example counts and fit:begin bytes of nodes that reported (SecAgg rounds). */
+  ready: Map<string, { numExamples: number; bytes: number }>;
   uploads: Map<string, Upload>;
   /** Nodes holding an upload slot. */
   slotHolders: Set<string>;
@@ -87,6 +98,7 @@ export interface RoundEngineEvents {
 
 export class RoundEngine extends EventEmitter<RoundEngineEvents> {
   private collection: Collection | null = null;
+  private secaggSession: SecAggSession | null = null;
   private evaluation: Evaluation | null = null;
   private readonly slots: Semaphore;
   private readonly stopController = new AbortController();
@@ -142,9 +154,17 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
   // ---- inbound, called by the socket handlers after decoding and validation -------------------
 
   /** A node announces its update. Resolves once it holds an upload slot (its ack waits until then). */
-  async onFitBegin(node: string, msg: FitBegin): Promise<void> {
+  async onFitBegin(node: string, msg: FitBegin, frameBytes = 0): Promise<void> {
     const c = this.requireCollection(node, msg.round);
     if (c.uploads.has(node) || c.state.reported.has(node)) throw new FedtuneError('FT_ERR_DUPLICATE', `update for round ${msg.round}`);
+    if (c.task === 'ready') {
+      // SecAgg round: training is done; the update itself comes masked, through the SecAgg stages.
+      if (Object.keys(msg.metrics).length > 0) throw new FedtuneError('FT_ERR_STAGE', 'a SecAgg round takes no per-node metrics in the clear');
+      c.ready.set(node, { numExamples: msg.numExamples, bytes: frameBytes });
+      c.state = onReported(c.state, node);
+      c.wake();
+      return;
+    }
     let total: number;
     if (c.task === 'init') {
       if (msg.tensors === undefined) throw new FedtuneError('FT_ERR_SHAPE', 'an init update must carry its tensor layout');
@@ -211,8 +231,15 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     e.wake();
   }
 
+  /** A SecAgg stage message, decoded; routed to the running session. */
+  onSecAggMessage(node: string, event: string, message: unknown, frameBytes: number): void {
+    if (this.secaggSession === null) throw new FedtuneError('FT_ERR_STAGE', 'no secure aggregation is running');
+    this.secaggSession.onMessage(node, event, message, frameBytes);
+  }
+
   /** A node disconnected: it leaves whatever it was part of. */
   onNodeLost(node: string): void {
+    this.secaggSession?.onNodeLost(node);
     const c = this.collection;
     if (c !== null) this.dropFromCollection(c, node, 'disconnected');
     const e = this.evaluation;
@@ -265,11 +292,12 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     });
   }
 
-  private async collect(state: RoundState, task: 'init' | 'delta', send: (node: string) => void): Promise<Collection> {
+  private async collect(state: RoundState, task: Collection['task'], send: (node: string) => void): Promise<Collection> {
     const { settings } = this.deps;
     const c: Collection = {
       state: advance(state, 'collect'),
       task,
+      ready: new Map(),
       uploads: new Map(),
       slotHolders: new Set(),
       aggregator: task === 'delta' ? new PlainAggregator(this.deps.store.current!.weights.data.length, settings.weighting) : null,
@@ -317,18 +345,52 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     const global = store.current!;
     const { selected, target } = selectCohort(transport.available(), settings.selection, random);
     const minResults = Math.min(settings.minResults, Math.max(target, 1));
-    logger.info('round started', { round, selected: selected.length, target });
+    logger.info('round started', { round, selected: selected.length, target, secagg: settings.secagg !== undefined });
     const fitConfig = strategy.configureFit(round, settings.trainConfig);
-    const c = await this.collect(newRound(round, selected, target, minResults), 'delta', (n) =>
-      transport.sendFit(n, { round, modelVersion: global.version, task: 'delta', config: fitConfig, deadlineMs: settings.fitDeadlineMs }),
+    const sa = settings.secagg;
+    const ring = sa === undefined ? undefined : roundRing(sa, selected.length);
+    const c = await this.collect(newRound(round, selected, target, minResults), sa === undefined ? 'delta' : 'ready', (n) =>
+      transport.sendFit(n, {
+        round,
+        modelVersion: global.version,
+        task: 'delta',
+        config: fitConfig,
+        deadlineMs: settings.fitDeadlineMs,
+        ...(ring === undefined ? {} : { secagg: { bits: ring.bits, scale: ring.scale, maxSummands: ring.maxSummands, clientBound: ring.clientBound, l2Clip: sa!.l2Clip } }),
+      }),
     );
     const summary = this.summarise(c, started);
-    if (c.state.stage === 'aborted') {
-      logger.warn('round aborted', { round, reason: c.state.abortReason });
-      transport.broadcastRoundEnd({ round, status: 'aborted', modelVersion: global.version, reason: c.state.abortReason ?? 'aborted' });
-      return { ...summary, durationMs: clock.now() - started, modelVersion: global.version };
+    const abort = (reason: string) => {
+      logger.warn('round aborted', { round, reason });
+      transport.broadcastRoundEnd({ round, status: 'aborted', modelVersion: global.version, reason });
+      return { ...summary, status: 'aborted' as const, abortReason: reason, survivors: 0, durationMs: clock.now() - started, modelVersion: global.version };
+    };
+    if (c.state.stage === 'aborted') return abort(c.state.abortReason ?? 'aborted');
+    let aggregate;
+    if (sa !== undefined) {
+      const cohort = [...c.state.reported];
+      const examples = new Map([...c.ready].map(([n, r]) => [n, r.numExamples]));
+      const res = await aggregateSecurely(
+        { sender: { send: (n, e, m) => transport.sendSecAgg(n, e, m) }, crypto: this.deps.crypto, random, clock, logger, pool: this.deps.unmaskPool, onSession: (s) => (this.secaggSession = s) },
+        sa,
+        round,
+        cohort,
+        ring!,
+        global.weights.data.length,
+        examples,
+      );
+      const drops = res.drops.map((d) => ({ node: d.node, reason: d.reason === 'disconnected' ? ('disconnected' as const) : d.reason === 'rejected' ? ('rejected' as const) : ('deadline' as const), stage: `secagg:${d.stage}` as const }));
+      summary.droppedDetail.push(...drops);
+      summary.dropped = summary.droppedDetail.length;
+      summary.secagg = { stageMs: res.stageMs, degree: res.graph?.k ?? null, threshold: res.graph?.t ?? null, bits: ring!.bits, scale: ring!.scale };
+      if (!res.ok) return abort(`secure aggregation aborted at ${res.stage}: ${res.reason}`);
+      aggregate = res.aggregate;
+      summary.survivors = res.survivors.length;
+      const perNode = res.survivors.map((n) => (res.bytes.get(n) ?? 0) + (c.ready.get(n)?.bytes ?? 0));
+      summary.uploadBytesPerClient = perNode.reduce((a, b) => a + b, 0) / Math.max(1, perNode.length);
+    } else {
+      aggregate = c.aggregator!.finish();
     }
-    const aggregate = c.aggregator!.finish();
     const next = strategy.aggregateFit(round, global.weights.data, aggregate);
     if (firstNonFinite(next) >= 0) throw new FedtuneError('FT_ERR_INTERNAL', `strategy ${strategy.name} produced non-finite weights`);
     const weights: Weights = { tensors: global.weights.tensors, data: next };
@@ -366,6 +428,7 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       epsilon: null,
       delta: null,
       uploadBytesPerClient: bytes.length > 0 ? bytes.reduce((a, b) => a + b, 0) / bytes.length : null,
+      secagg: null,
       durationMs: this.deps.clock.now() - started,
       modelVersion: null,
     };

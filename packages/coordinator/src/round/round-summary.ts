@@ -5,7 +5,8 @@ import type { DropReason, RoundStage } from './round-state.js';
 export interface DroppedNode {
   node: string;
   reason: DropReason;
-  stage: RoundStage;
+  /** The round stage, or `secagg:<Stage>` for a SecAgg stage. */
+  stage: RoundStage | `secagg:${string}`;
 }
 
 export interface RoundSummary {
@@ -28,4 +29,6 @@ export interface RoundSummary {
   uploadBytesPerClient: number | null;
   durationMs: number;
   modelVersion: string | null;
+  /** SecAgg rounds: time per stage, graph degree k and threshold t, ring width and scale. */
+  secagg: { stageMs: Record<string, number>; degree: number | null; threshold: number | null; bits: number; scale: number } | null;
 }

@@ -2,6 +2,8 @@
 // server implements it; the engine never touches a socket.
 import type { EvaluateInstruction, FitInstruction, RoundEnd, TrainingFinished } from '@fedtune/shared';
 
+export type SecAggServerEvent = 'secagg:setup' | 'secagg:share-keys-request' | 'secagg:masked-input-request' | 'secagg:consistency-request' | 'secagg:unmask-request' | 'secagg:abort';
+
 export interface NodeTransport {
   /** Authenticated, connected nodes. */
   available(): string[];
@@ -9,6 +11,8 @@ export interface NodeTransport {
   waitForNodes(n: number, signal: AbortSignal): Promise<void>;
   sendFit(node: string, message: FitInstruction): void;
   sendEvaluate(node: string, message: EvaluateInstruction): void;
+  /** Sends one s2c SecAgg stage message (already validated by the session). */
+  sendSecAgg(node: string, event: SecAggServerEvent, message: unknown): void;
   broadcastRoundEnd(message: RoundEnd): void;
   broadcastFinished(message: TrainingFinished): void;
 }

@@ -27,7 +27,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { ModelStore } from '../model/model-store.js';
 import type { RoundEngine } from '../round/round-engine.js';
-import type { NodeTransport } from '../round/transport.js';
+import type { NodeTransport, SecAggServerEvent } from '../round/transport.js';
 
 export type FedtuneServer = Server<ClientToServerEvents, ServerToClientEvents>;
 type FedtuneSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -52,7 +52,9 @@ export interface SocketServerDeps {
   helloTimeoutMs: number;
 }
 
-type Inbound = Pick<RoundEngine, 'onFitBegin' | 'onFitChunk' | 'onFitFailure' | 'onEvaluateResult' | 'onNodeLost'>;
+type Inbound = Pick<RoundEngine, 'onFitBegin' | 'onFitChunk' | 'onFitFailure' | 'onEvaluateResult' | 'onNodeLost' | 'onSecAggMessage'>;
+
+const SECAGG_INBOUND = ['secagg:advertise-keys', 'secagg:share-keys', 'secagg:masked-input-chunk', 'secagg:consistency', 'secagg:unmask'] as const;
 
 export class SocketServer implements NodeTransport {
   private readonly sessions = new Map<string, NodeSession>();
@@ -109,6 +111,12 @@ export class SocketServer implements NodeTransport {
 
   sendEvaluate(node: string, message: EvaluateInstruction): void {
     this.sessions.get(node)?.socket.emit('round:evaluate', encodeMessage('round:evaluate', message));
+  }
+
+  sendSecAgg(node: string, event: SecAggServerEvent, message: unknown): void {
+    const socket = this.sessions.get(node)?.socket;
+    if (socket === undefined) return;
+    (socket.emit as (e: string, f: Uint8Array) => void).call(socket, event, encodeMessage(event, message as never));
   }
 
   broadcastRoundEnd(message: RoundEnd): void {
@@ -215,8 +223,8 @@ export class SocketServer implements NodeTransport {
       requireSession();
       return { ok: true as const, version: msg.version, index: msg.index, data: this.deps.store.chunk(msg.version, msg.index) };
     });
-    onAck('fit:begin', async (msg) => {
-      await this.inbound().onFitBegin(requireSession().id, msg);
+    onAck('fit:begin', async (msg, bytes) => {
+      await this.inbound().onFitBegin(requireSession().id, msg, bytes);
       return { ok: true as const };
     });
     onAck('fit:chunk', (msg, bytes) => {
@@ -229,6 +237,14 @@ export class SocketServer implements NodeTransport {
       this.inbound().onEvaluateResult(requireSession().id, msg);
       return { ok: true as const };
     });
+
+    for (const event of SECAGG_INBOUND) {
+      onAck(event, (msg, bytes) => {
+        this.inbound().onSecAggMessage(requireSession().id, event, msg, bytes);
+        if (event === 'secagg:masked-input-chunk') metrics.inc('fedtune_upload_bytes_total', {}, bytes);
+        return { ok: true as const };
+      });
+    }
 
     socket.on('disconnect', (reason) => {
       clearTimeout(helloTimer);
@@ -267,4 +283,4 @@ export class SocketServer implements NodeTransport {
   }
 }
 
-const KNOWN_EVENTS = new Set<string>(['hello', 'model:manifest', 'model:chunk', 'fit:begin', 'fit:chunk', 'fit:failure', 'evaluate:result']);
+const KNOWN_EVENTS = new Set<string>(['hello', 'model:manifest', 'model:chunk', 'fit:begin', 'fit:chunk', 'fit:failure', 'evaluate:result', ...SECAGG_INBOUND]);

@@ -1,6 +1,7 @@
 // The one typed event map: it types both the socket.io Server and the client socket. Every event
 // carries a single msgpack frame; MESSAGE_SCHEMAS names the schema that decodes it.
 import type { Static, TSchema } from '@sinclair/typebox';
+import * as S from '../secagg/messages.js';
 import * as M from './messages.js';
 
 /** An encoded frame whose decoded form is T; the brand exists only for the type checker. */
@@ -16,6 +17,12 @@ export interface ClientToServerEvents {
   'fit:begin': (frame: Frame<M.FitBegin>, ack: Ack<M.AckReply>) => void;
   'fit:failure': (frame: Frame<M.FitFailure>) => void;
   'evaluate:result': (frame: Frame<M.EvaluateResult>, ack: Ack<M.AckReply>) => void;
+  // Secure aggregation (secagg/messages.ts), after fit:begin of a SecAgg round:
+  'secagg:advertise-keys': (frame: Frame<S.AdvertiseKeysMsg>, ack: Ack<M.AckReply>) => void;
+  'secagg:share-keys': (frame: Frame<S.ShareKeysMsg>, ack: Ack<M.AckReply>) => void;
+  'secagg:masked-input-chunk': (frame: Frame<S.MaskedInputChunkMsg>, ack: Ack<M.AckReply>) => void;
+  'secagg:consistency': (frame: Frame<S.ConsistencyMsg>, ack: Ack<M.AckReply>) => void;
+  'secagg:unmask': (frame: Frame<S.UnmaskMsg>, ack: Ack<M.AckReply>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -24,6 +31,12 @@ export interface ServerToClientEvents {
   'round:end': (frame: Frame<M.RoundEnd>) => void;
   'training:finished': (frame: Frame<M.TrainingFinished>) => void;
   'fedtune:error': (frame: Frame<M.ErrorNotice>) => void;
+  'secagg:setup': (frame: Frame<S.SecAggSetup>) => void;
+  'secagg:share-keys-request': (frame: Frame<S.ShareKeysRequest>) => void;
+  'secagg:masked-input-request': (frame: Frame<S.MaskedInputRequest>) => void;
+  'secagg:consistency-request': (frame: Frame<S.ConsistencyRequest>) => void;
+  'secagg:unmask-request': (frame: Frame<S.UnmaskRequest>) => void;
+  'secagg:abort': (frame: Frame<S.SecAggAbort>) => void;
 }
 
 /** Schema of each event's frame and, for acknowledged events, of its reply. */
@@ -40,6 +53,17 @@ export const MESSAGE_SCHEMAS = {
   'round:end': { request: M.RoundEnd },
   'training:finished': { request: M.TrainingFinished },
   'fedtune:error': { request: M.ErrorNotice },
+  'secagg:setup': { request: S.SecAggSetup },
+  'secagg:advertise-keys': { request: S.AdvertiseKeysMsg, reply: M.AckReply },
+  'secagg:share-keys-request': { request: S.ShareKeysRequest },
+  'secagg:share-keys': { request: S.ShareKeysMsg, reply: M.AckReply },
+  'secagg:masked-input-request': { request: S.MaskedInputRequest },
+  'secagg:masked-input-chunk': { request: S.MaskedInputChunkMsg, reply: M.AckReply },
+  'secagg:consistency-request': { request: S.ConsistencyRequest },
+  'secagg:consistency': { request: S.ConsistencyMsg, reply: M.AckReply },
+  'secagg:unmask-request': { request: S.UnmaskRequest },
+  'secagg:unmask': { request: S.UnmaskMsg, reply: M.AckReply },
+  'secagg:abort': { request: S.SecAggAbort },
 } as const satisfies Record<keyof ClientToServerEvents | keyof ServerToClientEvents, { request: TSchema; reply?: TSchema }>;
 
 export type EventName = keyof typeof MESSAGE_SCHEMAS;

@@ -92,6 +92,20 @@ export const FitInstruction = Type.Object({
   task: Type.Union([Type.Literal('delta'), Type.Literal('init')]),
   config: TrainConfig,
   deadlineMs: Type.Integer({ minimum: 0 }),
+  /**
+   * Present when the update goes through secure aggregation: clip the delta to L2 norm `l2Clip`,
+   * encode it into Z_{2^bits} at `scale` (ring.ts), and wait for the SecAgg stages instead of
+   * uploading it in the clear.
+   */
+  secagg: Type.Optional(
+    Type.Object({
+      bits: Type.Integer({ minimum: 1, maximum: 32 }),
+      scale: Type.Number({ exclusiveMinimum: 0 }),
+      maxSummands: Type.Integer({ minimum: 1, maximum: 2 ** 31 }),
+      clientBound: Type.Integer({ minimum: 0, maximum: 2 ** 31 }),
+      l2Clip: Type.Number({ exclusiveMinimum: 0 }),
+    }),
+  ),
 });
 export type FitInstruction = Static<typeof FitInstruction>;
 

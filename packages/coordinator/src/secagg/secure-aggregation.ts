@@ -1,0 +1,112 @@
+// Secure aggregation as the round's aggregation step: chooses the ring (no overflow for the
+// cohort) and the graph (Bell et al. 2020 parameters), runs the SecAgg+ stages, removes the masks
+// in parallel and decodes the sum into the mean delta the strategy sees. The strategy never learns
+// that its input came through SecAgg: it wraps the strategy, it is not inside it.
+import { CHUNK_ELEMENTS, chooseGraphParams, chooseRingParams, decodeFromRing, type CryptoProvider, type RandomSource, type RingParams } from '@fedtune/shared';
+import type { Logger } from '../logger.js';
+import type { Clock } from '../round/clock.js';
+import type { FitAggregate } from '../strategy/strategy.js';
+import { SecAggSession, type SecAggDrop, type SecAggSender } from './secagg-session.js';
+import type { UnmaskPool } from './unmask-pool.js';
+
+export interface SecAggConfig {
+  /** L2 clip bound C: every delta is clipped to it before encoding (the ring needs a bound). */
+  l2Clip: number;
+  /** Ring width b <= 32. */
+  bits: number;
+  /** Assumed dropout rate between key advertisement and unmasking (sizes k and t). */
+  dropoutRate: number;
+  /** Assumed fraction of nodes colluding with the coordinator. */
+  corruptionRate: number;
+  stageDeadlineMs: number;
+  /** Active mode: enrolled Ed25519 identities sign keys; ConsistencyCheck runs. */
+  activeMode: boolean;
+  /** Enrolled identity public keys by node id (active mode). */
+  identityKeys?: ReadonlyMap<string, Uint8Array>;
+}
+
+/** Ring parameters for a round whose cohort has `selected` nodes; `noiseStd` in ring units. */
+export function roundRing(config: SecAggConfig, selected: number, noiseStd = 0): RingParams {
+  return chooseRingParams({ maxSummands: Math.max(1, selected), l2Clip: config.l2Clip, bits: config.bits, noiseStd });
+}
+
+export type SecureAggregateResult =
+  | {
+      ok: true;
+      /** The noised sum decoded to floats (for DP mechanisms that act on the sum). */
+      sum: Float64Array;
+      aggregate: FitAggregate;
+      survivors: readonly string[];
+      drops: SecAggDrop[];
+      stageMs: Record<string, number>;
+      bytes: Map<string, number>;
+      graph: { k: number; t: number; allToAll: boolean };
+    }
+  | { ok: false; stage: string; reason: string; drops: SecAggDrop[]; stageMs: Record<string, number>; graph: { k: number; t: number; allToAll: boolean } | null };
+
+export interface SecureAggregationDeps {
+  sender: SecAggSender;
+  crypto: CryptoProvider;
+  random: RandomSource;
+  clock: Clock;
+  logger: Logger;
+  pool: UnmaskPool;
+  /** The engine routes inbound SecAgg messages to the session while it runs. */
+  onSession: (session: SecAggSession | null) => void;
+}
+
+export async function aggregateSecurely(
+  deps: SecureAggregationDeps,
+  config: SecAggConfig,
+  round: number,
+  cohort: readonly string[],
+  ring: RingParams,
+  vectorLength: number,
+  examples: ReadonlyMap<string, number>,
+): Promise<SecureAggregateResult> {
+  if (cohort.length < 2) return { ok: false, stage: 'AdvertiseKeys', reason: `secure aggregation needs at least 2 nodes, ${cohort.length} finished training`, drops: [], stageMs: {}, graph: null };
+  const g = chooseGraphParams({ n: cohort.length, dropoutRate: config.dropoutRate, corruptionRate: config.corruptionRate, activeMode: config.activeMode });
+  const graph = { k: g.k, t: g.t, allToAll: g.allToAll };
+  const session = new SecAggSession(
+    { sender: deps.sender, crypto: deps.crypto, random: deps.random, clock: deps.clock, logger: deps.logger },
+    {
+      round,
+      cohort,
+      vectorLength,
+      bits: ring.bits,
+      k: g.k,
+      threshold: g.t,
+      activeMode: config.activeMode,
+      ...(config.identityKeys === undefined ? {} : { identityKeys: config.identityKeys }),
+      stageDeadlineMs: config.stageDeadlineMs,
+      chunkElements: CHUNK_ELEMENTS,
+    },
+  );
+  deps.onSession(session);
+  let result;
+  try {
+    result = await session.run();
+  } finally {
+    deps.onSession(null);
+  }
+  const stageMs: Record<string, number> = { ...result.stageMs };
+  if (!result.ok) return { ok: false, stage: result.stage, reason: result.reason, drops: result.drops, stageMs, graph };
+  const started = deps.clock.now();
+  const unmasked = await deps.pool.unmask(result.plan, result.sum);
+  stageMs.unmaskMasks = deps.clock.now() - started;
+  const sum = decodeFromRing(unmasked, ring);
+  const n = result.survivors.length;
+  const meanDelta = new Float32Array(sum.length);
+  for (let i = 0; i < sum.length; i++) meanDelta[i] = sum[i]! / n;
+  const totalExamples = result.survivors.reduce((s, id) => s + (examples.get(id) ?? 0), 0);
+  return {
+    ok: true,
+    sum,
+    aggregate: { meanDelta, count: n, totalExamples, metrics: {} },
+    survivors: result.survivors,
+    drops: result.drops,
+    stageMs,
+    bytes: result.bytes,
+    graph,
+  };
+}
