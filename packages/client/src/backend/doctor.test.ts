@@ -13,7 +13,7 @@ describe('fedtune-client doctor', () => {
     for (const b of report.backends) expect(b.reason.length).toBeGreaterThan(0);
     expect(report.backends.find((b) => b.name === 'cpu')!.available).toBe(true);
     // The choice is the first available backend in order.
-    expect(report.choice).toBe(report.backends.find((b) => b.available)!.name);
+    expect(report.choice).toBe(report.backends.find((b) => b.available && (b as { software?: boolean }).software !== true)!.name);
     // tfjs-node cannot be installed here; its absence is a reason, not a crash.
     const tfNode = report.backends.find((b) => b.name === 'tensorflow')!;
     if (!tfNode.available) expect(tfNode.reason).toMatch(/tfjs-node/);

@@ -30,7 +30,8 @@ export function formatDoctor(report: DoctorReport): string {
   const width = Math.max(...report.backends.map((b) => b.name.length));
   const lines = [`fedtune doctor: node ${report.node}, ${report.platform}, tfjs ${report.tfjs}`, 'training backends, in selection order:'];
   for (const b of report.backends) {
-    lines.push(`  ${b.available ? 'ok  ' : 'no  '} ${b.name.padEnd(width)}  ${b.reason}`);
+    const note = b.software === true ? ' [software adapter: automatic selection prefers wasm]' : '';
+    lines.push(`  ${b.available ? 'ok  ' : 'no  '} ${b.name.padEnd(width)}  ${b.reason}${note}`);
   }
   lines.push(`would use: ${report.choice}`);
   return lines.join('\n');
