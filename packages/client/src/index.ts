@@ -11,3 +11,6 @@ export * from './sim/workload.js';
 export * from './sim/workloads.js';
 export * from './sim/simulation.js';
 export * from './sim/dropout-faults.js';
+export * from './secagg-participant.js';
+export * from './backend/index.js';
+export * from './lm/index.js';

@@ -1,9 +1,10 @@
 // The workloads `fedtune-sim` knows, looked up by --model and --dataset.
 import { FedtuneError } from '@fedtune/shared';
+import { gptTinyWorkload } from '../lm/workload.js';
 import { mlpWorkload } from './mlp-workload.js';
 import type { Workload } from './workload.js';
 
-export const WORKLOADS: readonly Workload[] = [mlpWorkload];
+export const WORKLOADS: readonly Workload[] = [mlpWorkload, gptTinyWorkload];
 
 /** @throws FedtuneError FT_ERR_CONFIG listing the known pairs. */
 export function findWorkload(model: string, dataset: string): Workload {

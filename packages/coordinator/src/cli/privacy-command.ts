@@ -3,7 +3,7 @@
 // follows Mironov, Talwar, Zhang 2019; PLD accounting Koskela et al. 2020 / Doroshenko et al. 2022.
 import { parseArgs } from 'node:util';
 // The shared package's index re-exports dp/ once the dispatcher lands; until then import it directly.
-import { calibrateNoiseMultiplier, DEFAULT_CONVERSION, pldEpsilon, sampledGaussianEpsilon, type RdpConversion } from '../../../shared/src/dp/index.js';
+import { calibrateNoiseMultiplier, DEFAULT_CONVERSION, pldEpsilon, sampledGaussianEpsilon, type RdpConversion } from '@fedtune/shared';
 
 export const PRIVACY_USAGE = `Usage: fedtune-coordinator privacy --sample-rate Q --rounds T --delta D (--noise Z | --epsilon E) [options]
 

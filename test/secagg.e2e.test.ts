@@ -1,0 +1,114 @@
+// Secure aggregation end to end over real sockets: a dropout injected at every SecAgg stage, the
+// decoded mean equal to the survivors' mean within the ring's quantisation, a below-threshold abort,
+// and a node with a forged identity refused in active mode.
+import { describe, expect, it } from 'vitest';
+import { ed25519KeyPairFromSeed, nodeCryptoProvider, seededRandom, type Weights } from '@fedtune/shared';
+import type { DropPoint } from '@fedtune/client';
+import { startClients, startCoordinator } from './helpers/fleet.js';
+import { ToyTrainer } from './helpers/toy-trainer.js';
+
+const DIM = 16;
+const target = (k: number) => Float32Array.from({ length: DIM }, (_, i) => ((k * 7 + i * 3) % 11) / 10 - 0.5);
+const zeros: Weights = { tensors: [{ name: 'w', shape: [DIM] }], data: new Float32Array(DIM) };
+const idOf = (i: number) => i.toString(16).padStart(32, '0');
+const identity = (i: number) => ed25519KeyPairFromSeed(seededRandom(nodeCryptoProvider, `id-${i}`).bytes(32));
+
+function dropAt(point: DropPoint | undefined) {
+  return point === undefined ? undefined : { shouldDrop: (_round: number, p: DropPoint) => p === point };
+}
+
+describe('secure aggregation over real sockets', () => {
+  it('survives a dropout at every stage (active mode) and decodes the survivors mean', async () => {
+    const n = 12;
+    const identityKeys = new Map(Array.from({ length: n }, (_, i) => [idOf(i), identity(i).publicKey]));
+    const { coordinator, url } = await startCoordinator(
+      {
+        rounds: 1,
+        minNodes: n,
+        minResults: 6,
+        selection: { kind: 'uniform', clientsPerRound: n, overSelection: 0 },
+        evaluateEvery: 0,
+        secagg: {
+          l2Clip: 100,
+          corruptionRate: 0,
+          dropoutRate: 0.3,
+          activeMode: true,
+          identityKeys: Object.fromEntries([...identityKeys].map(([id, pk]) => [id, Buffer.from(pk).toString('hex')])),
+        },
+      },
+      zeros,
+    );
+    // Node i drops at drops[i]: before keys, after keys, after shares, after its masked input
+    // (ConsistencyCheck), during unmask; the rest are honest.
+    const drops: (DropPoint | undefined)[] = ['secagg:AdvertiseKeys', 'secagg:ShareKeys', 'secagg:MaskedInput', 'secagg:ConsistencyCheck', 'secagg:Unmask'];
+    const clients = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        startClients(url, [new ToyTrainer({ target: target(i) })], {
+          nodeId: idOf(i),
+          identity: identity(i),
+          identityKeys,
+          random: seededRandom(nodeCryptoProvider, `node-${i}`),
+          ...(drops[i] === undefined ? {} : { faults: dropAt(drops[i])! }),
+        }),
+      ),
+    );
+    expect(clients).toHaveLength(n);
+    const [s] = await coordinator.run();
+    expect(s!.status).toBe('completed');
+    expect(s!.droppedDetail.map((d) => d.stage).sort()).toEqual(drops.map((d) => d!).sort());
+    // Inputs in the sum: everyone who completed MaskedInput, so the ConsistencyCheck and Unmask
+    // droppers count; the first three do not.
+    const inSum = Array.from({ length: n }, (_, i) => i).filter((i) => i >= 3);
+    expect(s!.survivors).toBe(inSum.length);
+    const scale = s!.secagg!.scale;
+    const global = coordinator.store.current!.weights.data;
+    for (let j = 0; j < DIM; j++) {
+      const mean = inSum.reduce((acc, i) => acc + target(i)[j]!, 0) / inSum.length;
+      // Randomized rounding moves each input by < 1/scale per coordinate; float32 storage adds ~1e-7.
+      expect(Math.abs(global[j]! - mean)).toBeLessThan(1 / scale + 1e-6);
+    }
+    expect(s!.secagg!.stageMs).toHaveProperty('ConsistencyCheck');
+  });
+
+  it('aborts below threshold and keeps the model', async () => {
+    const { coordinator, url } = await startCoordinator(
+      { rounds: 1, minNodes: 4, minResults: 2, selection: { kind: 'uniform', clientsPerRound: 4, overSelection: 0 }, evaluateEvery: 0, secagg: { l2Clip: 10 } },
+      zeros,
+    );
+    const before = coordinator.store.current!.version;
+    await Promise.all([0, 1, 2, 3].map((i) => startClients(url, [new ToyTrainer({ target: target(i) })], i === 0 ? {} : { faults: dropAt('secagg:ShareKeys')! })));
+    const [s] = await coordinator.run();
+    expect(s!.status).toBe('aborted');
+    expect(s!.abortReason).toMatch(/secure aggregation aborted at ShareKeys/);
+    expect(coordinator.store.current!.version).toBe(before);
+  });
+
+  it('refuses a node whose keys are not signed by its enrolled identity; the round completes without it', async () => {
+    const n = 6;
+    const identityKeys = new Map(Array.from({ length: n }, (_, i) => [idOf(i), identity(i).publicKey]));
+    const { coordinator, url } = await startCoordinator(
+      {
+        rounds: 1,
+        minNodes: n,
+        minResults: 3,
+        selection: { kind: 'uniform', clientsPerRound: n, overSelection: 0 },
+        evaluateEvery: 0,
+        secagg: { l2Clip: 100, corruptionRate: 0, activeMode: true, identityKeys: Object.fromEntries([...identityKeys].map(([id, pk]) => [id, Buffer.from(pk).toString('hex')])) },
+      },
+      zeros,
+    );
+    const errors: string[] = [];
+    await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        // Node 5 claims id 5 but signs with another key: a forger.
+        const [c] = await startClients(url, [new ToyTrainer({ target: target(i) })], { nodeId: idOf(i), identity: i === 5 ? identity(99) : identity(i), identityKeys });
+        c!.on('error', (e) => errors.push(e.code));
+      }),
+    );
+    const [s] = await coordinator.run();
+    expect(s!.status).toBe('completed');
+    expect(s!.survivors).toBe(5);
+    expect(s!.droppedDetail).toEqual([expect.objectContaining({ node: idOf(5), stage: 'secagg:AdvertiseKeys', reason: 'rejected' })]);
+    expect(errors).toContain('FT_ERR_AUTH');
+  });
+});
