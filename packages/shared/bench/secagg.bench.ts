@@ -10,7 +10,7 @@ import { CHUNK_ELEMENTS } from '../src/protocol/limits.js';
 import {
   AdvertiseKeysMsg, MaskedInputChunkMsg, ShareKeysMsg, UnmaskMsg, chooseGraphParams, clientAdvertiseKeys, clientMaskVector, clientMaskedInput,
   clientShareKeys, clientUnmask, createSecAggClient, createSecAggServer, deriveMaskKey, encodeSharePlaintext, hararyGraph, maskRange, ringAddInto,
-  sealBox, shamirCombine, shamirSplit, shareBoxKey, unmaskParallel, unmaskRange, x25519, x25519KeyPair, type UnmaskPlan,
+  sealBox, shamirCombine, shamirSplit, shareBoxKey, unmaskRange, x25519, x25519KeyPair, type UnmaskPlan,
 } from '../src/secagg/index.js';
 
 const rng = seededRandom(crypto, 'secagg-bench');
@@ -172,20 +172,6 @@ export const bench: BenchFn = async ({ tiny }) => {
       );
     }
   }
-  figures.push(...(await parallel(tiny)));
   return figures;
 };
 
-/** Chunk-parallel removal on 2 worker threads vs one thread, same plan (worker start-up included). */
-async function parallel(tiny: boolean): Promise<BenchFigure[]> {
-  const m = tiny ? 1 << 14 : 1 << 20;
-  const terms = Array.from({ length: tiny ? 4 : 200 }, (_, i) => ({ key: deriveMaskKey(crypto, rng.bytes(32), { round: 1, a: `p${i}` }), sign: 1 as const }));
-  const plan: UnmaskPlan = { bits: 32, vectorLength: m, chunkElements: CHUNK_ELEMENTS, terms, survivors: [] };
-  const t0 = performance.now();
-  unmaskRange(crypto, plan, new Uint32Array(m), 0);
-  const one = performance.now() - t0;
-  const t1 = performance.now();
-  await unmaskParallel(plan, new Uint32Array(new SharedArrayBuffer(4 * m)), 2);
-  const two = performance.now() - t1;
-  return [{ name: `unmask ${terms.length} masks, m=${m}: 1 thread / 2 worker threads`, value: one / two, unit: 'ratio', note: `${one.toFixed(0)} ms vs ${two.toFixed(0)} ms; 2-core box, worker start-up included` }];
-}

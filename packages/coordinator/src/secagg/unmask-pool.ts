@@ -21,8 +21,8 @@ export class UnmaskPool {
   private start(): void {
     if (this.workers.length > 0 || this.size === 0) return;
     for (let i = 0; i < this.size; i++) {
-      // The worker is TypeScript: tsx compiles it on load, as it does for the CLIs.
-      const w = new Worker(new URL('./unmask-worker.ts', import.meta.url), { execArgv: ['--import', 'tsx'] });
+      // A plain-JS entry registers tsx and loads the TypeScript worker (as the CLIs do).
+      const w = new Worker(new URL('./unmask-worker-entry.js', import.meta.url));
       w.on('message', (r: Reply) => {
         const p = this.pending.get(r.id);
         if (p === undefined) return;
@@ -57,7 +57,13 @@ export class UnmaskPool {
       this.workers[p]!.postMessage({ id, plan, target, start }, [target.buffer]);
       jobs.push(done.then((t) => sum.set(t, start)));
     }
-    await Promise.all(jobs);
+    // Idle workers must not keep the process alive, busy ones must.
+    for (const w of this.workers) w.ref();
+    try {
+      await Promise.all(jobs);
+    } finally {
+      for (const w of this.workers) w.unref();
+    }
     return sum;
   }
 

@@ -22,4 +22,3 @@ export * from './server-unmask.js';
 export * from './unmask.js';
 export { validateMessage } from './validate.js';
 export * from './simulate.js';
-export * from './unmask-parallel.js';

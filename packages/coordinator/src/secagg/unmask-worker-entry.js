@@ -1,0 +1,6 @@
+// Plain-JS worker entry: Node 20 will not start a worker from a .ts file, and `--import tsx` in
+// execArgv does not reach it, so register tsx's hooks here and then load the TypeScript worker.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('./unmask-worker.ts');
