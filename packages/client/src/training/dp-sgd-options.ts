@@ -107,7 +107,7 @@ export function validateDpSgdOptions(o: DpSgdTrainerOptions): { microbatchSize: 
   assertPositiveOption('l2Clip', o.l2Clip);
   assertNonNegativeOption('noiseMultiplier', o.noiseMultiplier);
   assertIntegerOption('batchSize', o.batchSize, 1);
-  const microbatchSize = o.microbatchSize ?? 1;
+  const microbatchSize = o.microbatchSize === undefined ? 1 : o.microbatchSize;
   assertIntegerOption('microbatchSize', microbatchSize, 1);
   if (o.batchSize % microbatchSize !== 0) {
     throw new RangeError(`microbatchSize must divide batchSize, got ${microbatchSize} for batchSize ${o.batchSize}`);
