@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FedtuneError, nodeCryptoProvider, sampledGaussianEpsilon, seededRandom, type RandomSource } from '@fedtune/shared';
+import { FedtuneError, nodeCryptoProvider, sampledGaussianEpsilon, seededRandom, type RandomSource, type TrainConfig } from '@fedtune/shared';
 import { splitValidation, type LabelledData } from '../data/dataset.js';
 import { syntheticClassification } from '../data/synthetic-classification.js';
 import { categoricalCrossentropyPerExample, denseEngine, loopEngine, planMicrobatches, poissonSample } from './dp-sgd-gradients.js';
@@ -250,6 +250,10 @@ describe('DpSgdTrainer', () => {
       expect((err as Error).message).toContain(key);
     }
     expect(() => trainer({ model: {} as tf.LayersModel })).toThrow(TypeError);
+    const bn = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [8] }), tf.layers.batchNormalization(), tf.layers.dense({ units: 4, activation: 'softmax' })] });
+    bn.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy' });
+    expect(() => trainer({ model: bn })).toThrow(/model must not contain BatchNormalization/);
+    bn.dispose();
     const d = data(50, 'h');
     expect(() => trainer({ train: { ...d.train, labels: d.train.labels.map(() => 9) } })).toThrow(/train.labels\[0\]/);
     expect(() => trainer({ train: { ...d.train, features: new Float32Array(3) } })).toThrow(/train.features/);
@@ -257,7 +261,8 @@ describe('DpSgdTrainer', () => {
 
   it('rejects a bad epochs or steps in the fit config as FT_ERR_CONFIG', async () => {
     const t = trainer();
-    for (const config of [{ epochs: NaN }, { epochs: 0 }, { epochs: -1 }, { epochs: Infinity }, { epochs: 'x' }, { steps: 1.5 }, { steps: 0 }, { steps: true }, { epochs: 1e300 }]) {
+    const configs: TrainConfig[] = [{ epochs: NaN }, { epochs: 0 }, { epochs: -1 }, { epochs: Infinity }, { epochs: 'x' }, { steps: 1.5 }, { steps: 0 }, { steps: true }, { epochs: 1e300 }];
+    for (const config of configs) {
       const e = await t.fit(config).catch((x: unknown) => x);
       expect(e, JSON.stringify(config)).toBeInstanceOf(FedtuneError);
       expect((e as FedtuneError).code).toBe('FT_ERR_CONFIG');

@@ -41,6 +41,23 @@ export interface PrivacySpent {
 /** A sampled-Gaussian ledger event (mode 'local-sgd'), the shape PrivacyLedger entries carry. */
 export type SampledGaussianEvent = Extract<DpEvent, { kind: 'sampled-gaussian' }>;
 
+/**
+ * BatchNormalization mixes the records of a batch in the forward pass (no gradient is then one
+ * record's) and updates its moving statistics un-noised in training mode, so DP-SGD cannot cover it
+ * (Opacus refuses it too); LayerNormalization is per-record and fine.
+ */
+function assertNoBatchMixing(model: tf.LayersModel): void {
+  const walk = (layers: readonly tf.layers.Layer[]): void => {
+    for (const layer of layers) {
+      if (layer.getClassName() === 'BatchNormalization') {
+        throw new RangeError(`model must not contain BatchNormalization (layer ${layer.name}): it mixes records and leaks batch statistics; use LayerNormalization`);
+      }
+      if (layer instanceof tf.LayersModel) walk(layer.layers);
+    }
+  };
+  walk(model.layers);
+}
+
 /** Steps between yields to the event loop, so a long fit does not starve sockets. */
 const YIELD_EVERY = 8;
 
@@ -69,12 +86,13 @@ export class DpSgdTrainer implements LocalTrainer {
    * @throws TypeError / RangeError naming the option: l2Clip not finite > 0, noiseMultiplier not
    *   finite >= 0, batchSize not an integer in [1, records], microbatchSize not an integer >= 1
    *   dividing batchSize, learningRate not finite > 0, delta not in (0, 1), malformed data, a
-   *   model that is not a tf.LayersModel.
+   *   model that is not a tf.LayersModel (TypeError) or holds BatchNormalization (RangeError).
    * @throws FedtuneError FT_ERR_CONFIG when `federated` selects no trainable weight.
    */
   constructor(private readonly o: DpSgdTrainerOptions) {
     const { microbatchSize } = validateDpSgdOptions(o);
     if (!(o.model instanceof tf.LayersModel)) throw new TypeError('model must be a compiled tf.LayersModel');
+    assertNoBatchMixing(o.model);
     this.inner = new LayersModelTrainer({ model: o.model, train: o.train, validation: o.validation, random: o.random, backend: o.backend, ...(o.federated === undefined ? {} : { federated: o.federated }) });
     this.tensors = this.inner.tensors;
     this.backend = o.backend;
