@@ -8,6 +8,7 @@ import {
   PROTOCOL_VERSION,
   chunkCount,
   chunkView,
+  DiscreteGaussian,
   clipL2,
   encodeToRing,
   systemRandom,
@@ -304,11 +305,21 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       }
       const bad = firstNonFinite(vector);
       if (bad >= 0) throw new FedtuneError('FT_ERR_NON_FINITE', `local update element ${bad} is ${vector[bad]}`);
+      // DP (central or distributed): the delta's L2 norm is bounded by C before it leaves the node.
+      const dpClip = m.task === 'delta' && typeof m.config.dpClip === 'number' ? m.config.dpClip : undefined;
+      if (dpClip !== undefined && m.secagg === undefined) vector = clipL2(vector, dpClip).clipped;
       if (m.secagg !== undefined) {
-        // Clip (the ring needs a bound), encode with unbiased randomized rounding, and wait for the
-        // SecAgg stages; per-node metrics stay here, since the coordinator must learn only the sum.
-        const { clipped } = clipL2(vector, m.secagg.l2Clip);
-        this.secagg.prepare(m.round, encodeToRing(clipped, m.secagg, this.random));
+        // Clip (the ring needs a bound), encode with unbiased randomized rounding, add this node's
+        // share of the distributed discrete Gaussian (Kairouz, Liu, Steinke 2021) in ring units, and
+        // wait for the SecAgg stages. Per-node metrics stay here: the coordinator learns only the sum.
+        const { clipped } = clipL2(vector, Math.min(m.secagg.l2Clip, dpClip ?? Infinity));
+        const variance = m.config.dpLocalVariance;
+        let noise: Int32Array | undefined;
+        if (typeof variance === 'number' && variance > 0) {
+          noise = new Int32Array(clipped.length);
+          new DiscreteGaussian(variance).fill(this.random, noise);
+        }
+        this.secagg.prepare(m.round, encodeToRing(clipped, m.secagg, this.random, noise));
         let bytes = 0;
         await this.request('fit:begin', { round: m.round, numExamples, metrics: {} }, (n) => (bytes = n));
         this.emit('fitDone', { round: m.round, numExamples, uploadBytes: bytes });

@@ -66,6 +66,27 @@ export const CoordinatorConfigSchema = Type.Object({
       identityKeys: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9a-f]{32}$' }), Type.String({ pattern: '^[0-9a-f]{64}$' }))),
     }),
   ),
+  /**
+   * Differential privacy. `distributed` (needs secagg): nodes add discrete Gaussian noise sized so
+   * the sum over `minSurvivors` has the target; `central`: the coordinator noises the sum;
+   * `local-sgd`: nodes run DP-SGD and account for themselves. Give noiseMultiplier, or
+   * targetEpsilon to solve it for the planned rounds.
+   */
+  dp: Type.Optional(
+    Type.Object({
+      mode: Type.Union([Type.Literal('distributed'), Type.Literal('central'), Type.Literal('local-sgd'), Type.Literal('off')], { default: 'central' }),
+      clip: Type.Number({ exclusiveMinimum: 0, default: 1 }),
+      noiseMultiplier: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+      targetEpsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+      delta: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 1e-5 }),
+      budgetEpsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+      minSurvivors: Type.Optional(Type.Integer({ minimum: 1 })),
+      localNoiseMultiplier: Type.Optional(Type.Number({ minimum: 0 })),
+      localClip: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    }),
+  ),
+  /** Nodes enrolled in the federation (N): the sampling rate is K/N under uniform selection. */
+  population: Type.Optional(Type.Integer({ minimum: 1 })),
   /** Worker threads that remove SecAgg masks; default one per core, 0 for none. */
   unmaskWorkers: Type.Optional(Type.Integer({ minimum: 0, maximum: 256 })),
   /** Updates buffered at once; further uploads wait for a slot (backpressure bounds memory). */
@@ -81,7 +102,10 @@ export const CoordinatorConfigSchema = Type.Object({
 
 export type CoordinatorConfig = Static<typeof CoordinatorConfigSchema>;
 /** What callers may pass: any key may be left out, and nested sections take their defaults too. */
-export type CoordinatorConfigInput = Partial<Omit<CoordinatorConfig, 'secagg'>> & { secagg?: Partial<NonNullable<CoordinatorConfig['secagg']>> };
+export type CoordinatorConfigInput = Partial<Omit<CoordinatorConfig, 'secagg' | 'dp'>> & {
+  secagg?: Partial<NonNullable<CoordinatorConfig['secagg']>>;
+  dp?: Partial<NonNullable<CoordinatorConfig['dp']>>;
+};
 
 export const DEFAULT_DEADLINES = { fitDeadlineMs: 10 * 60_000, evaluateDeadlineMs: 5 * 60_000, helloTimeoutMs: 10_000 } as const;
 
@@ -98,6 +122,10 @@ export function resolveConfig(input: unknown): CoordinatorConfig {
   const cfg = withDefaults;
   if (cfg.selection.kind === 'uniform' && cfg.minResults > cfg.selection.clientsPerRound) {
     throw new FedtuneError('FT_ERR_CONFIG', `minResults ${cfg.minResults} > clientsPerRound ${cfg.selection.clientsPerRound}`);
+  }
+  if (cfg.dp?.mode === 'distributed' && cfg.secagg === undefined) throw new FedtuneError('FT_ERR_CONFIG', 'dp.mode distributed needs secagg: nobody may see an un-noised update');
+  if (cfg.dp !== undefined && cfg.dp.mode !== 'off' && cfg.dp.mode !== 'local-sgd' && cfg.dp.noiseMultiplier === undefined && cfg.dp.targetEpsilon === undefined) {
+    throw new FedtuneError('FT_ERR_CONFIG', 'dp needs noiseMultiplier or targetEpsilon');
   }
   return cfg;
 }

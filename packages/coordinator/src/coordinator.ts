@@ -17,6 +17,33 @@ import { createStrategy } from './strategy/create-strategy.js';
 import type { Strategy } from './strategy/strategy.js';
 import { SocketServer, type FedtuneServer } from './transport/socket-server.js';
 import { UnmaskPool } from './secagg/unmask-pool.js';
+import { DpStrategy } from './dp/dp-strategy.js';
+import { PrivacyController } from './dp/privacy-controller.js';
+
+/** Wraps the strategy in DP when the config asks for it; the wrapper keeps the privacy ledger. */
+function wrapWithDp(inner: Strategy, config: CoordinatorConfig, random: RandomSource): Strategy {
+  const dp = config.dp;
+  if (dp === undefined || dp.mode === 'off') return inner;
+  const sel = config.selection;
+  const perRound = sel.kind === 'poisson' ? undefined : Math.ceil(sel.clientsPerRound * (1 + sel.overSelection));
+  // The planned rate, to solve z for a target epsilon; each round then records its actual rate.
+  const samplingRate = sel.kind === 'poisson' ? sel.sampleRate : Math.min(1, perRound! / Math.max(1, config.population ?? perRound!));
+  const controller = new PrivacyController(
+    {
+      mode: dp.mode,
+      clip: dp.clip,
+      delta: dp.delta,
+      minSurvivors: dp.minSurvivors ?? config.minResults,
+      ...(dp.noiseMultiplier === undefined ? {} : { noiseMultiplier: dp.noiseMultiplier }),
+      ...(dp.targetEpsilon === undefined ? {} : { targetEpsilon: dp.targetEpsilon }),
+      ...(dp.budgetEpsilon === undefined ? {} : { budgetEpsilon: dp.budgetEpsilon }),
+      ...(dp.localNoiseMultiplier === undefined ? {} : { localNoiseMultiplier: dp.localNoiseMultiplier }),
+      ...(dp.localClip === undefined ? {} : { localClip: dp.localClip }),
+    },
+    { rounds: config.rounds, samplingRate },
+  );
+  return new DpStrategy(inner, controller, random);
+}
 
 export interface CoordinatorOptions {
   config: CoordinatorConfigInput;
@@ -52,7 +79,7 @@ export class Coordinator {
     this.random = options.random ?? (config.seed === undefined ? systemRandom(this.crypto) : seededRandom(this.crypto, `coordinator/${config.seed}`));
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? createLogger(config.logLevel, 'coordinator');
-    this.strategy = options.strategy ?? createStrategy(config.strategy.name, config.strategy);
+    this.strategy = wrapWithDp(options.strategy ?? createStrategy(config.strategy.name, config.strategy), config, this.random);
     this.store = new ModelStore(this.crypto);
     this.unmaskPool = new UnmaskPool(config.unmaskWorkers);
     if (options.initialWeights !== undefined) this.store.put(options.initialWeights);
@@ -82,6 +109,7 @@ export class Coordinator {
       if (saved !== null) {
         c.store.put(saved.weights);
         c.resumeRound = saved.round;
+        if (saved.extra.strategy !== undefined && saved.extra.strategy !== null) c.strategy.loadState?.(saved.extra.strategy);
         c.logger.info('resumed from saved state', { round: saved.round, version: saved.modelVersion });
       }
     }
@@ -118,7 +146,9 @@ export class Coordinator {
           evaluateDeadlineMs: c.evaluateDeadlineMs ?? DEFAULT_DEADLINES.evaluateDeadlineMs,
           evaluateEvery: c.evaluateEvery,
           ...(c.evaluateClients === undefined ? {} : { evaluateClients: c.evaluateClients }),
-          weighting: c.weighting,
+          // DP bounds each node's influence by C: a mean weighted by example counts would not be.
+          weighting: c.dp !== undefined && c.dp.mode !== 'off' && c.dp.mode !== 'local-sgd' ? 'uniform' : c.weighting,
+          ...(c.population === undefined ? {} : { population: c.population }),
           trainConfig: c.trainConfig,
           uploadSlots: c.uploadSlots,
           ...(c.secagg === undefined
@@ -142,7 +172,7 @@ export class Coordinator {
         crypto: this.crypto,
         unmaskPool: this.unmaskPool,
         onModel: async (round, version, weights) => {
-          if (c.dataDir !== undefined) await saveState(c.dataDir, { round, modelVersion: version, weights, extra: {} });
+          if (c.dataDir !== undefined) await saveState(c.dataDir, { round, modelVersion: version, weights, extra: { strategy: this.strategy.saveState?.() ?? null } });
         },
       },
       this.resumeRound,
@@ -154,6 +184,7 @@ export class Coordinator {
       this.metrics.set('fedtune_round', s.round);
       this.metrics.set('fedtune_round_duration_ms', s.durationMs);
       if (s.evalLoss !== null) this.metrics.set('fedtune_eval_loss', s.evalLoss);
+      if (s.epsilon !== null) this.metrics.set('fedtune_privacy_epsilon', s.epsilon);
       onRound?.(s);
     });
     return engine.run();

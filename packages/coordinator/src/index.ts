@@ -18,3 +18,8 @@ export * from './strategy/fedavg.js';
 export * from './strategy/fedavgm.js';
 export * from './strategy/fed-adaptive.js';
 export * from './strategy/create-strategy.js';
+export * from './dp/dp-strategy.js';
+export * from './dp/privacy-controller.js';
+export * from './secagg/secagg-session.js';
+export * from './secagg/secure-aggregation.js';
+export * from './secagg/unmask-pool.js';

@@ -26,6 +26,13 @@ Options:
   --secagg                secure aggregation (SecAgg+): the coordinator sees only the sum
   --secagg-clip C         L2 clip bound of each delta before ring encoding (default 10)
   --secagg-active         active mode: enrolled Ed25519 identities sign keys; ConsistencyCheck
+  --dp MODE               distributed (needs --secagg) | central | local-sgd | off (default off)
+  --clip C                DP: L2 clip bound of each node's delta (default 1)
+  --noise Z               DP: noise multiplier z; or
+  --epsilon E             DP: solve z so the planned rounds spend at most E, and stop at E
+  --delta D               DP: delta (default 1e-5)
+  --sample-rate Q         select each node independently with probability Q (Poisson) instead
+                          of --clients-per-round
   --backend B             force a training backend: tensorflow | webgpu | wasm | cpu
   --seed S                seed for data, partitions, selection and faults (default 1)
   --report PATH           where to write the JSON report (default sim-report.json)
@@ -46,7 +53,8 @@ export function parsePartition(value: string): PartitionSpec {
 function progress(total: number, tty: boolean, write: (s: string) => void): (s: RoundSummary) => void {
   return (s) => {
     const acc = s.evalAccuracy === null ? '-' : s.evalAccuracy.toFixed(3);
-    const line = `round ${s.round}/${total} ${s.status} survivors ${s.survivors}/${s.selected} acc ${acc} loss ${s.evalLoss?.toFixed(4) ?? '-'} ${s.durationMs} ms`;
+    const eps = s.epsilon === null ? '' : ` eps ${s.epsilon.toFixed(3)}`;
+    const line = `round ${s.round}/${total} ${s.status} survivors ${s.survivors}/${s.selected} acc ${acc} loss ${s.evalLoss?.toFixed(4) ?? '-'}${eps} ${s.durationMs} ms`;
     if (tty) {
       const width = 24;
       const done = Math.round((s.round / total) * width);
@@ -80,6 +88,12 @@ export async function main(argv: string[], out: (s: string) => void = (s) => voi
         secagg: { type: 'boolean', default: false },
         'secagg-clip': { type: 'string' },
         'secagg-active': { type: 'boolean', default: false },
+        dp: { type: 'string', default: 'off' },
+        clip: { type: 'string' },
+        noise: { type: 'string' },
+        epsilon: { type: 'string' },
+        delta: { type: 'string' },
+        'sample-rate': { type: 'string' },
         backend: { type: 'string' },
         seed: { type: 'string', default: '1' },
         report: { type: 'string', default: 'sim-report.json' },
@@ -97,7 +111,25 @@ export async function main(argv: string[], out: (s: string) => void = (s) => voi
     const rounds = intFlag('rounds', values.rounds, 5, 1);
     const perRound = values['clients-per-round'] === undefined ? undefined : intFlag('clients-per-round', values['clients-per-round'], clients, 1);
     if (perRound !== undefined && perRound > clients) throw new UsageError(`--clients-per-round ${perRound} > --clients ${clients}`);
+    const dpMode = values.dp;
+    if (!['distributed', 'central', 'local-sgd', 'off'].includes(dpMode)) throw new UsageError(`--dp must be distributed, central, local-sgd or off, got ${JSON.stringify(dpMode)}`);
+    if (dpMode === 'distributed' && !values.secagg && !values['secagg-active']) throw new UsageError('--dp distributed needs --secagg (nobody may see an un-noised update)');
+    if (dpMode !== 'off' && dpMode !== 'local-sgd' && values.noise === undefined && values.epsilon === undefined) throw new UsageError(`--dp ${dpMode} needs --noise Z or --epsilon E`);
+    if (values.noise !== undefined && values.epsilon !== undefined) throw new UsageError('give --noise or --epsilon, not both');
+    if (values['sample-rate'] !== undefined && perRound !== undefined) throw new UsageError('give --clients-per-round or --sample-rate, not both');
+    const dp =
+      dpMode === 'off'
+        ? undefined
+        : {
+            mode: dpMode as 'distributed' | 'central' | 'local-sgd',
+            clip: numberFlag('clip', values.clip, 1, 1e-9, 1e9),
+            delta: numberFlag('delta', values.delta, 1e-5, 1e-300, 0.999),
+            ...(values.noise === undefined ? {} : { noiseMultiplier: numberFlag('noise', values.noise, 1, 1e-9, 1e9) }),
+            ...(values.epsilon === undefined ? {} : { targetEpsilon: numberFlag('epsilon', values.epsilon, 1, 1e-9, 1e9) }),
+          };
     const report = await runSimulation({
+      ...(dp === undefined ? {} : { dp }),
+      ...(values['sample-rate'] === undefined ? {} : { sampleRate: numberFlag('sample-rate', values['sample-rate'], 1, 1e-9, 1) }),
       clients,
       rounds,
       ...(perRound === undefined ? {} : { clientsPerRound: perRound }),

@@ -22,6 +22,10 @@ export interface SimulationOptions {
   strategy?: StrategyName;
   /** Secure aggregation (SecAgg+); `l2Clip` bounds each delta for the ring encoding. */
   secagg?: { l2Clip: number; activeMode?: boolean };
+  /** Differential privacy; `distributed` needs secagg. Give noiseMultiplier or targetEpsilon. */
+  dp?: { mode: 'distributed' | 'central' | 'local-sgd' | 'off'; clip: number; noiseMultiplier?: number; targetEpsilon?: number; delta: number };
+  /** Poisson selection at this rate instead of a fixed number per round. */
+  sampleRate?: number;
   /** Force a training backend (tensorflow, webgpu, wasm, cpu). */
   backend?: string;
   logLevel?: LogLevel;
@@ -89,6 +93,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     : undefined;
   const identityKeys = identities === undefined ? undefined : new Map([...identities].map(([id, kp]) => [id, kp.publicKey]));
   const perRound = o.clientsPerRound ?? o.clients;
+  const expected = o.sampleRate === undefined ? perRound : Math.max(1, Math.round(o.sampleRate * o.clients));
   const config: CoordinatorConfigInput = {
     host: '127.0.0.1',
     port: 0,
@@ -96,8 +101,22 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     rounds: o.rounds,
     // Dropped nodes reconnect at once; rounds start when most of the fleet is back.
     minNodes: Math.max(1, Math.ceil(o.clients * 0.5)),
-    selection: { kind: 'uniform', clientsPerRound: perRound, overSelection: 0 },
-    minResults: Math.max(1, Math.floor(perRound * 0.25)),
+    selection: o.sampleRate === undefined ? { kind: 'uniform', clientsPerRound: perRound, overSelection: 0 } : { kind: 'poisson', sampleRate: o.sampleRate },
+    minResults: Math.max(1, Math.floor(expected * 0.25)),
+    population: o.clients,
+    ...(o.dp === undefined || o.dp.mode === 'off'
+      ? {}
+      : {
+          dp: {
+            mode: o.dp.mode,
+            clip: o.dp.clip,
+            delta: o.dp.delta,
+            ...(o.dp.noiseMultiplier === undefined ? {} : { noiseMultiplier: o.dp.noiseMultiplier }),
+            ...(o.dp.targetEpsilon === undefined ? {} : { targetEpsilon: o.dp.targetEpsilon }),
+            // Distributed noise is sized for this many survivors: most of the expected cohort.
+            minSurvivors: Math.max(2, Math.floor(expected * (1 - o.dropout) * 0.8)),
+          },
+        }),
     evaluateEvery: 1,
     strategy: { name: o.strategy ?? 'fedavg' },
     trainConfig: workload.trainConfig,

@@ -38,6 +38,8 @@ export class PlainAggregator {
     if (this.count === 0 || this.weightTotal <= 0) throw new FedtuneError('FT_ERR_ROUND_ABORTED', 'no weighted updates to average');
     const mean = new Float32Array(this.length);
     for (let i = 0; i < mean.length; i++) mean[i] = this.sum[i]! / this.weightTotal;
-    return { meanDelta: mean, count: this.count, totalExamples: this.examples, metrics: weightedMetrics(this.metricItems) };
+    const metricsMax: Metrics = {};
+    for (const { metrics } of this.metricItems) for (const [k, v] of Object.entries(metrics)) metricsMax[k] = Math.max(metricsMax[k] ?? -Infinity, v);
+    return { meanDelta: mean, count: this.count, totalExamples: this.examples, metrics: weightedMetrics(this.metricItems), metricsMax };
   }
 }

@@ -46,6 +46,8 @@ export interface EngineSettings {
   uploadSlots: number;
   /** Present: every round's deltas go through SecAgg+ and the coordinator sees only their sum. */
   secagg?: SecAggConfig;
+  /** Nodes enrolled (N), for the sampling rate K/N under uniform selection; default: those connected. */
+  population?: number;
 }
 
 export interface EngineDeps {
@@ -129,6 +131,7 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     const { settings, transport, logger } = this.deps;
     const summaries: RoundSummary[] = [];
     const signal = this.stopController.signal;
+    let stopReason: string | undefined;
     try {
       while (this.lastRound < settings.rounds && !signal.aborted) {
         await transport.waitForNodes(settings.minNodes, signal);
@@ -137,6 +140,10 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
           continue;
         }
         const summary = await this.runRound(this.lastRound + 1);
+        if ('stop' in summary) {
+          stopReason = summary.stop;
+          break;
+        }
         this.lastRound = summary.round;
         summaries.push(summary);
         this.emit('round', summary);
@@ -144,7 +151,7 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     } catch (err) {
       if (!signal.aborted) throw err;
     }
-    const reason = signal.aborted ? 'stopped' : `completed ${settings.rounds} rounds`;
+    const reason = stopReason ?? (signal.aborted ? 'stopped' : `completed ${settings.rounds} rounds`);
     transport.broadcastFinished({ reason, modelVersion: this.deps.store.current?.version ?? null });
     logger.info('training finished', { reason });
     this.emit('finished', reason);
@@ -339,16 +346,39 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     await this.deps.onModel?.(0, version, c.initWeights);
   }
 
-  private async runRound(round: number): Promise<RoundSummary> {
+  /** The user-level sampling rate of a round: Poisson rate, or selected over the population. */
+  private samplingRate(selected: number, available: number): number {
+    const { selection, population } = this.deps.settings;
+    if (selection.kind === 'poisson') return selection.sampleRate;
+    return Math.min(1, selected / Math.max(1, population ?? available));
+  }
+
+  private async runRound(round: number): Promise<RoundSummary | { stop: string }> {
     const { settings, strategy, store, transport, random, clock, logger } = this.deps;
     const started = clock.now();
     const global = store.current!;
-    const { selected, target } = selectCohort(transport.available(), settings.selection, random);
+    const available = transport.available();
+    const { selected, target } = selectCohort(available, settings.selection, random);
     const minResults = Math.min(settings.minResults, Math.max(target, 1));
-    logger.info('round started', { round, selected: selected.length, target, secagg: settings.secagg !== undefined });
-    const fitConfig = strategy.configureFit(round, settings.trainConfig);
     const sa = settings.secagg;
-    const ring = sa === undefined ? undefined : roundRing(sa, selected.length);
+    // Wrappers (DP) plan the round before any instruction leaves: clip, ring headroom, budget.
+    const req =
+      strategy.prepareRound?.({
+        round,
+        selected: selected.length,
+        samplingRate: this.samplingRate(selected.length, available.length),
+        dimension: global.weights.data.length,
+        secagg: sa !== undefined,
+        bits: sa?.bits ?? 32,
+      }) ?? {};
+    if (req.stop !== undefined) {
+      logger.warn('training stops', { round, reason: req.stop });
+      return { stop: req.stop };
+    }
+    logger.info('round started', { round, selected: selected.length, target, secagg: sa !== undefined });
+    const fitConfig = strategy.configureFit(round, settings.trainConfig);
+    const l2Clip = req.clip ?? sa?.l2Clip;
+    const ring = sa === undefined ? undefined : (req.ring ?? roundRing({ ...sa, l2Clip: l2Clip! }, selected.length));
     const c = await this.collect(newRound(round, selected, target, minResults), sa === undefined ? 'delta' : 'ready', (n) =>
       transport.sendFit(n, {
         round,
@@ -356,10 +386,13 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
         task: 'delta',
         config: fitConfig,
         deadlineMs: settings.fitDeadlineMs,
-        ...(ring === undefined ? {} : { secagg: { bits: ring.bits, scale: ring.scale, maxSummands: ring.maxSummands, clientBound: ring.clientBound, l2Clip: sa!.l2Clip } }),
+        ...(ring === undefined ? {} : { secagg: { bits: ring.bits, scale: ring.scale, maxSummands: ring.maxSummands, clientBound: ring.clientBound, l2Clip: l2Clip! } }),
       }),
     );
     const summary = this.summarise(c, started);
+    const spent = () => strategy.privacySpent?.() ?? null;
+    summary.epsilon = spent()?.epsilon ?? null;
+    summary.delta = spent()?.delta ?? null;
     const abort = (reason: string) => {
       logger.warn('round aborted', { round, reason });
       transport.broadcastRoundEnd({ round, status: 'aborted', modelVersion: global.version, reason });
@@ -372,7 +405,7 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       const examples = new Map([...c.ready].map(([n, r]) => [n, r.numExamples]));
       const res = await aggregateSecurely(
         { sender: { send: (n, e, m) => transport.sendSecAgg(n, e, m) }, crypto: this.deps.crypto, random, clock, logger, pool: this.deps.unmaskPool, onSession: (s) => (this.secaggSession = s) },
-        sa,
+        { ...sa, ...(req.minSurvivors === undefined ? {} : { minSurvivors: req.minSurvivors }) },
         round,
         cohort,
         ring!,
@@ -398,6 +431,8 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     await this.deps.onModel?.(round, version, weights);
     summary.trainLoss = aggregate.metrics.trainLoss ?? null;
     summary.fitMetrics = aggregate.metrics;
+    summary.epsilon = spent()?.epsilon ?? null;
+    summary.delta = spent()?.delta ?? null;
     if (settings.evaluateEvery > 0 && round % settings.evaluateEvery === 0) {
       const ev = await this.evaluate(round, version);
       summary.evalLoss = ev.loss;

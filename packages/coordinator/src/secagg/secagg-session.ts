@@ -49,6 +49,8 @@ export interface SecAggRoundSettings {
   identityKeys?: ReadonlyMap<string, Uint8Array>;
   stageDeadlineMs: number;
   chunkElements: number;
+  /** Abort before Unmask when fewer masked inputs arrived (their noise would be too small). */
+  minSurvivors: number;
 }
 
 export interface SecAggDrop {
@@ -191,6 +193,9 @@ export class SecAggSession {
       const outcome = finish();
       stageMs[stage] = this.deps.clock.now() - started;
       if (!outcome.ok) return fail(stage, outcome.abort.reason);
+      if (stage === 'MaskedInput' && (s.u3?.size ?? 0) < st.minSurvivors) {
+        return fail(stage, `${s.u3?.size ?? 0} masked inputs < ${st.minSurvivors}, the fewest the noise was sized for`);
+      }
       requests = outcome.messages;
     }
     const started = this.deps.clock.now();

@@ -23,6 +23,8 @@ export interface SecAggConfig {
   activeMode: boolean;
   /** Enrolled identity public keys by node id (active mode). */
   identityKeys?: ReadonlyMap<string, Uint8Array>;
+  /** Never unmask a sum of fewer inputs (distributed DP noise is sized for this many). */
+  minSurvivors?: number;
 }
 
 /** Ring parameters for a round whose cohort has `selected` nodes; `noiseStd` in ring units. */
@@ -80,6 +82,7 @@ export async function aggregateSecurely(
       ...(config.identityKeys === undefined ? {} : { identityKeys: config.identityKeys }),
       stageDeadlineMs: config.stageDeadlineMs,
       chunkElements: CHUNK_ELEMENTS,
+      minSurvivors: config.minSurvivors ?? 1,
     },
   );
   deps.onSession(session);

@@ -12,6 +12,8 @@ export interface FitAggregate {
   totalExamples: number;
   /** Example-weighted mean of each reported metric. */
   metrics: Metrics;
+  /** The largest value of each reported metric (e.g. a node's own epsilon under local DP-SGD). */
+  metricsMax?: Metrics;
 }
 
 export interface EvaluateReport {
@@ -28,8 +30,38 @@ export interface EvaluateAggregate {
   metrics: Metrics;
 }
 
+/** What the engine knows of a round before it starts, for wrappers that plan around it. */
+export interface RoundContext {
+  round: number;
+  selected: number;
+  /** User-level sampling rate q (Poisson rate, or K over the population). */
+  samplingRate: number;
+  dimension: number;
+  secagg: boolean;
+  bits: number;
+}
+
+/** A wrapper's requirements for the round: a ring with noise headroom, a survivor minimum, or a stop. */
+export interface RoundRequirements {
+  /** Stop training before this round, with this reason (e.g. the privacy budget). */
+  stop?: string;
+  /** SecAgg ring to use instead of the default one (e.g. with room for distributed noise). */
+  ring?: import('@fedtune/shared').RingParams;
+  /** SecAgg must not unmask a sum of fewer inputs than this. */
+  minSurvivors?: number;
+  /** L2 clip every node applies to its delta before anything leaves it. */
+  clip?: number;
+}
+
 export interface Strategy {
   readonly name: string;
+  /** Optional: plan the round before any instruction goes out. */
+  prepareRound?(ctx: RoundContext): RoundRequirements;
+  /** Optional: privacy spent so far, for reports and metrics. */
+  privacySpent?(): { epsilon: number; delta: number } | null;
+  /** Optional: durable state (momentum, moments, a privacy ledger) kept across restarts. */
+  saveState?(): unknown;
+  loadState?(state: unknown): void;
   /** Training config for this round's fit instructions. */
   configureFit(round: number, base: TrainConfig): TrainConfig;
   /** New global weights from the current ones and the round's aggregate. Must not mutate `global`. */
