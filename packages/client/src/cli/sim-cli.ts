@@ -114,7 +114,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => voi
     const dpMode = values.dp;
     if (!['distributed', 'central', 'local-sgd', 'off'].includes(dpMode)) throw new UsageError(`--dp must be distributed, central, local-sgd or off, got ${JSON.stringify(dpMode)}`);
     if (dpMode === 'distributed' && !values.secagg && !values['secagg-active']) throw new UsageError('--dp distributed needs --secagg (nobody may see an un-noised update)');
-    if (dpMode !== 'off' && dpMode !== 'local-sgd' && values.noise === undefined && values.epsilon === undefined) throw new UsageError(`--dp ${dpMode} needs --noise Z or --epsilon E`);
+    if (dpMode !== 'off' && values.noise === undefined && values.epsilon === undefined) throw new UsageError(`--dp ${dpMode} needs --noise Z or --epsilon E`);
+    if (dpMode === 'local-sgd' && values.epsilon !== undefined) throw new UsageError('--dp local-sgd takes --noise Z: each node accounts for itself at its own sampling rate');
     if (values.noise !== undefined && values.epsilon !== undefined) throw new UsageError('give --noise or --epsilon, not both');
     if (values['sample-rate'] !== undefined && perRound !== undefined) throw new UsageError('give --clients-per-round or --sample-rate, not both');
     const dp =

@@ -4,6 +4,7 @@ import { forkSeed, nodeCryptoProvider, seededRandom } from '@fedtune/shared';
 import { rowCount, splitValidation, takeRows } from '../data/dataset.js';
 import { partitionDirichlet, partitionIid } from '../data/partition.js';
 import { syntheticClassification } from '../data/synthetic-classification.js';
+import { DpSgdTrainer } from '../training/dp-sgd-trainer.js';
 import { LayersModelTrainer } from '../training/layers-trainer.js';
 import { buildMlp } from '../training/mlp.js';
 import type { Workload, WorkloadOptions } from './workload.js';
@@ -30,7 +31,12 @@ export const mlpWorkload: Workload = {
       const { train, validation } = splitValidation(takeRows(data, rows), 0.2);
       // Every node builds the same initial model; the coordinator takes one node's as round 0.
       const model = buildMlp({ inputs: FEATURES, hidden: [64, 32], classes: CLASSES, learningRate: 0.1 }, seededRandom(nodeCryptoProvider, `mlp-init/${initSeed}`));
-      return new LayersModelTrainer({ model, train, validation, random: seededRandom(nodeCryptoProvider, forkSeed(initSeed, `node-${i}`)), backend });
+      const random = seededRandom(nodeCryptoProvider, forkSeed(initSeed, `node-${i}`));
+      if (options.localDp !== undefined) {
+        // local-sgd: Poisson-sampled batches, per-example clipping and Gaussian noise (Abadi et al. 2016).
+        return new DpSgdTrainer({ model, train, validation, random, backend, ...options.localDp, batchSize: 32, learningRate: 0.1 });
+      }
+      return new LayersModelTrainer({ model, train, validation, random, backend });
     });
   },
 };

@@ -84,6 +84,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     partition: o.partition,
     random: seededRandom(crypto, forkSeed(o.seed, 'data')),
     ...(o.backend === undefined ? {} : { backend: o.backend }),
+    ...(o.dp?.mode === 'local-sgd' ? { localDp: { l2Clip: o.dp.clip, noiseMultiplier: o.dp.noiseMultiplier ?? 1, delta: o.dp.delta } } : {}),
   });
   const backend = trainers[0]?.backend ?? 'unknown';
   const token = Buffer.from(crypto.randomBytes(24)).toString('hex');
@@ -113,6 +114,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
             delta: o.dp.delta,
             ...(o.dp.noiseMultiplier === undefined ? {} : { noiseMultiplier: o.dp.noiseMultiplier }),
             ...(o.dp.targetEpsilon === undefined ? {} : { targetEpsilon: o.dp.targetEpsilon }),
+            ...(o.dp.mode === 'local-sgd' ? { localNoiseMultiplier: o.dp.noiseMultiplier ?? 1, localClip: o.dp.clip } : {}),
             // Distributed noise is sized for this many survivors: most of the expected cohort.
             minSurvivors: Math.max(2, Math.floor(expected * (1 - o.dropout) * 0.8)),
           },

@@ -12,6 +12,8 @@ export interface WorkloadOptions {
   random: RandomSource;
   /** Backend to force, or undefined for automatic selection. */
   backend?: string;
+  /** Record-level DP-SGD inside each node (the `local-sgd` mode), where the workload supports it. */
+  localDp?: { l2Clip: number; noiseMultiplier: number; delta: number };
 }
 
 export interface Workload {
