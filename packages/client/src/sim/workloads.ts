@@ -1,10 +1,16 @@
 // The workloads `fedtune-sim` knows, looked up by --model and --dataset.
 import { FedtuneError } from '@fedtune/shared';
-import { gptTinyWorkload } from '../lm/workload.js';
+import { createGptTinyWorkload, gptTinyWorkload } from '../lm/workload.js';
 import { mlpWorkload } from './mlp-workload.js';
 import type { Workload } from './workload.js';
 
-export const WORKLOADS: readonly Workload[] = [mlpWorkload, gptTinyWorkload];
+/** gpt-tiny with LoRA adapters (rank 8) on every projection: only the adapters are federated. */
+export const gptTinyLoraWorkload: Workload = {
+  ...createGptTinyWorkload({ lora: { rank: 8, alpha: 16, dropout: 0, targets: ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] } }),
+  model: 'gpt-tiny-lora',
+};
+
+export const WORKLOADS: readonly Workload[] = [mlpWorkload, gptTinyWorkload, gptTinyLoraWorkload];
 
 /** @throws FedtuneError FT_ERR_CONFIG listing the known pairs. */
 export function findWorkload(model: string, dataset: string): Workload {
