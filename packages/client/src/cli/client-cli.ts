@@ -7,7 +7,8 @@ import { FederatedClient } from '../federated-client.js';
 import { LayersModelTrainer } from '../training/layers-trainer.js';
 import { buildMlp } from '../training/mlp.js';
 import { activeBackend } from '../training/tf-backend.js';
-import { UsageError, intFlag, reportFailure } from './args.js';
+import { UsageError, reportCliFailure } from '@fedtune/shared';
+import { intFlag } from './args.js';
 
 const HELP = `Usage: fedtune-client <command> [options]
 
@@ -100,6 +101,6 @@ export async function main(argv: string[], out: Write = (s) => void process.stdo
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
   } catch (e) {
-    return reportFailure(e, err);
+    return reportCliFailure(e, err);
   }
 }

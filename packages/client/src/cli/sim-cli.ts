@@ -7,7 +7,8 @@ import { BACKEND_ORDER, isBackendName } from '../backend/index.js';
 import { runSimulation } from '../sim/simulation.js';
 import type { PartitionSpec } from '../sim/workload.js';
 import { WORKLOADS } from '../sim/workloads.js';
-import { UsageError, intFlag, numberFlag, reportFailure } from './args.js';
+import { UsageError, reportCliFailure } from '@fedtune/shared';
+import { intFlag, numberFlag } from './args.js';
 
 const HELP = `Usage: fedtune-sim run [options]
 
@@ -154,6 +155,6 @@ export async function main(argv: string[], out: (s: string) => void = (s) => voi
     );
     return 0;
   } catch (e) {
-    return reportFailure(e, err);
+    return reportCliFailure(e, err);
   }
 }

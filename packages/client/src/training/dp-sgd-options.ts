@@ -1,7 +1,7 @@
 // Options of the DP-SGD trainer (Abadi et al. 2016, "Deep Learning with Differential Privacy") and
 // their validation: noble-style asserters that name the option and build the message on failure.
+import type { LayersTrainerOptions } from './layers-trainer.js';
 import type * as tf from '@tensorflow/tfjs';
-import type { RandomSource } from '@fedtune/shared';
 import type { LabelledData } from '../data/dataset.js';
 
 /** Per-example loss: one value per row of `yTrue` / `yPred` (shape [rows]). */
@@ -28,16 +28,7 @@ export interface DpSgdOptions {
   delta: number;
 }
 
-export interface DpSgdTrainerOptions extends DpSgdOptions {
-  /** A compiled model (evaluate uses its compiled loss and metrics; training uses `loss`). */
-  model: tf.LayersModel;
-  train: LabelledData;
-  validation: LabelledData;
-  /** Poisson sampling, slot assignment and noise. Must be a CSPRNG-backed source. */
-  random: RandomSource;
-  backend: string;
-  /** Train and federate only the weights whose names are listed; the others stay frozen. Default all trainable. */
-  federated?: readonly string[];
+export interface DpSgdTrainerOptions extends DpSgdOptions, LayersTrainerOptions {
   /** Per-example training loss; default categorical cross-entropy on probabilities (buildMlp's compiled loss). */
   loss?: PerExampleLoss;
   /**

@@ -1,6 +1,6 @@
 // `fedtune-coordinator`: runs the service, hashes enrollment tokens, and computes privacy budgets.
 import { parseArgs } from 'node:util';
-import { FedtuneError, nodeCryptoProvider } from '@fedtune/shared';
+import { nodeCryptoProvider, reportCliFailure } from '@fedtune/shared';
 import { hashToken } from '../auth/token-verifier.js';
 import { loadConfigFile, resolveConfig, type CoordinatorConfig } from '../config.js';
 import { Coordinator } from '../coordinator.js';
@@ -91,15 +91,6 @@ export async function main(argv: string[], out: Write = (s) => void process.stdo
         return 2;
     }
   } catch (e) {
-    if (e instanceof FedtuneError) {
-      err(`error ${e.code}: ${e.message}\n`);
-      return e.code === 'FT_ERR_CONFIG' ? 2 : 1;
-    }
-    if (e instanceof Error && String((e as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
-      err(`error: ${e.message}\n(see --help)\n`);
-      return 2;
-    }
-    err(`error: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
+    return reportCliFailure(e, err);
   }
 }
