@@ -5,7 +5,7 @@
 //   w <- w + eta m / (sqrt(v) + tau)
 // No bias correction, as in the paper; v starts at tau^2 (the paper's v_{-1} >= tau^2).
 import { FedAvg } from './fedavg.js';
-import type { FitAggregate } from './strategy.js';
+import { packFloats, unpackFloats, type FitAggregate } from './strategy.js';
 
 export type AdaptiveRule = 'adam' | 'yogi' | 'adagrad';
 
@@ -67,5 +67,15 @@ export class FedAdaptive extends FedAvg {
     this.m = m;
     this.v = v;
     return out;
+  }
+
+  saveState(): unknown {
+    return { m: packFloats(this.m), v: packFloats(this.v) };
+  }
+
+  loadState(state: unknown): void {
+    const st = state as { m?: unknown; v?: unknown };
+    this.m = unpackFloats(st.m);
+    this.v = unpackFloats(st.v);
   }
 }

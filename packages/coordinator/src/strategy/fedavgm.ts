@@ -1,7 +1,7 @@
 // FedAvgM (Hsu, Qi, Brown 2019): server momentum on the mean delta, v <- beta v + delta,
 // w <- w + eta v.
 import { FedAvg } from './fedavg.js';
-import type { FitAggregate } from './strategy.js';
+import { packFloats, unpackFloats, type FitAggregate } from './strategy.js';
 
 export interface FedAvgMOptions {
   serverLearningRate?: number;
@@ -30,5 +30,13 @@ export class FedAvgM extends FedAvg {
     }
     this.velocity = v;
     return out;
+  }
+
+  saveState(): unknown {
+    return { velocity: packFloats(this.velocity) };
+  }
+
+  loadState(state: unknown): void {
+    this.velocity = unpackFloats((state as { velocity?: unknown }).velocity);
   }
 }

@@ -69,6 +69,17 @@ describe('strategies', () => {
     }
   });
 
+  it('server momentum and moments survive a save/load (coordinator restart)', () => {
+    for (const name of ['fedavgm', 'fedadam', 'fedyogi'] as const) {
+      const a = createStrategy(name);
+      const w1 = a.aggregateFit(1, Float32Array.from([0, 0]), agg([1, -2]));
+      const b = createStrategy(name);
+      b.loadState!(JSON.parse(JSON.stringify(a.saveState!())));
+      expect(Array.from(b.aggregateFit(2, w1, agg([0.5, 0.5])))).toEqual(Array.from(a.aggregateFit(2, w1, agg([0.5, 0.5]))));
+    }
+    expect(() => createStrategy('fedavgm').loadState!({ velocity: 'abc' })).toThrow(RangeError);
+  });
+
   it('rejects out-of-range hyperparameters', () => {
     expect(() => new FedAvg({ serverLearningRate: 0 })).toThrow(RangeError);
     expect(() => new FedAvgM({ momentum: 1 })).toThrow(RangeError);

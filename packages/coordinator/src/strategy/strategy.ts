@@ -92,3 +92,17 @@ export function weightedMetrics(items: readonly { numExamples: number; metrics: 
   }
   return out;
 }
+
+/** Packs a float32 vector for a JSON state file (base64 of its little-endian bytes). */
+export function packFloats(v: Float32Array | null): string | null {
+  return v === null ? null : Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+}
+
+/** The inverse of {@link packFloats}. @throws RangeError on a string that is not whole float32s. */
+export function unpackFloats(s: unknown): Float32Array | null {
+  if (s === null || s === undefined) return null;
+  if (typeof s !== 'string') throw new RangeError('saved strategy state is not a base64 string');
+  const bytes = Buffer.from(s, 'base64');
+  if (bytes.length % 4 !== 0) throw new RangeError(`saved strategy state has ${bytes.length} bytes, not whole float32s`);
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+}
