@@ -53,9 +53,10 @@ export function parsePartition(value: string): PartitionSpec {
 
 function progress(total: number, tty: boolean, write: (s: string) => void): (s: RoundSummary) => void {
   return (s) => {
-    const acc = s.evalAccuracy === null ? '-' : s.evalAccuracy.toFixed(3);
+    const ppl = s.evalMetrics.perplexity;
+    const acc = s.evalAccuracy !== null ? `acc ${s.evalAccuracy.toFixed(3)}` : ppl !== undefined ? `perplexity ${ppl.toFixed(2)}` : 'acc -';
     const eps = s.epsilon === null ? '' : ` eps ${s.epsilon.toFixed(3)}`;
-    const line = `round ${s.round}/${total} ${s.status} survivors ${s.survivors}/${s.selected} acc ${acc} loss ${s.evalLoss?.toFixed(4) ?? '-'}${eps} ${s.durationMs} ms`;
+    const line = `round ${s.round}/${total} ${s.status} survivors ${s.survivors}/${s.selected} ${acc} loss ${s.evalLoss?.toFixed(4) ?? '-'}${eps} ${s.durationMs} ms`;
     if (tty) {
       const width = 24;
       const done = Math.round((s.round / total) * width);
@@ -151,7 +152,10 @@ export async function main(argv: string[], out: (s: string) => void = (s) => voi
     const f = report.final;
     out(
       `${f.roundsCompleted} rounds completed (${f.roundsAborted} aborted) on ${f.backend} in ${(f.durationMs / 1000).toFixed(1)} s; ` +
-        `accuracy ${f.firstEvalAccuracy?.toFixed(3) ?? '-'} -> ${f.evalAccuracy?.toFixed(3) ?? '-'}; report: ${values.report}\n`,
+        (f.evalAccuracy !== null
+          ? `accuracy ${f.firstEvalAccuracy?.toFixed(3) ?? '-'} -> ${f.evalAccuracy.toFixed(3)}`
+          : `validation loss ${f.firstEvalLoss?.toFixed(4) ?? '-'} -> ${f.evalLoss?.toFixed(4) ?? '-'}`) +
+        `; report: ${values.report}\n`,
     );
     return 0;
   } catch (e) {

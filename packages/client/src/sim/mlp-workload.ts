@@ -19,6 +19,7 @@ export const mlpWorkload: Workload = {
   model: 'mlp',
   dataset: 'synthetic-classification',
   trainConfig: { epochs: 1, batchSize: 32 },
+  supportsLocalDp: true,
   async createNodes(options: WorkloadOptions): Promise<LocalTrainer[]> {
     const backend = await activeBackend(options.backend);
     const data = syntheticClassification(options.random, { rows: ROWS_PER_NODE * options.clients, numFeatures: FEATURES, numClasses: CLASSES });

@@ -45,6 +45,8 @@ export interface SimulationRoundReport {
   trainLoss: number | null;
   evalLoss: number | null;
   evalAccuracy: number | null;
+  /** Every evaluation metric the nodes reported (e.g. perplexity for language models), example-weighted. */
+  evalMetrics: Record<string, number>;
   epsilon: number | null;
   delta: number | null;
   uploadBytesPerClient: number | null;
@@ -58,6 +60,7 @@ export interface SimulationReport {
     evalAccuracy: number | null;
     evalLoss: number | null;
     firstEvalAccuracy: number | null;
+    firstEvalLoss: number | null;
     roundsCompleted: number;
     roundsAborted: number;
     backend: string;
@@ -79,6 +82,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   const started = Date.now();
   const crypto = nodeCryptoProvider;
   const workload = findWorkload(o.model, o.dataset);
+  if (o.dp?.mode === 'local-sgd' && workload.supportsLocalDp !== true) {
+    throw new FedtuneError('FT_ERR_CONFIG', `--dp local-sgd is not available for --model ${o.model}: its trainer has no DP-SGD (use --model mlp, or --dp central/distributed)`);
+  }
   const trainers = await workload.createNodes({
     clients: o.clients,
     partition: o.partition,
@@ -180,6 +186,7 @@ function buildReport(o: SimulationOptions, summaries: RoundSummary[], backend: s
     trainLoss: s.trainLoss,
     evalLoss: s.evalLoss,
     evalAccuracy: s.evalAccuracy,
+    evalMetrics: s.evalMetrics,
     epsilon: s.epsilon,
     delta: s.delta,
     uploadBytesPerClient: s.uploadBytesPerClient,
@@ -195,6 +202,7 @@ function buildReport(o: SimulationOptions, summaries: RoundSummary[], backend: s
       evalAccuracy: last?.evalAccuracy ?? null,
       evalLoss: last?.evalLoss ?? null,
       firstEvalAccuracy: evaluated[0]?.evalAccuracy ?? null,
+      firstEvalLoss: rounds.find((r) => r.evalLoss !== null)?.evalLoss ?? null,
       roundsCompleted: rounds.filter((r) => r.status === 'completed').length,
       roundsAborted: rounds.filter((r) => r.status === 'aborted').length,
       backend,

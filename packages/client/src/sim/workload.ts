@@ -21,6 +21,8 @@ export interface Workload {
   readonly dataset: string;
   /** Config sent with every fit and evaluate instruction. */
   readonly trainConfig: TrainConfig;
+  /** Whether createNodes honours `localDp` (record-level DP-SGD needs a trainer that implements it). */
+  readonly supportsLocalDp?: boolean;
   /** Builds one trainer per node, each holding its own shard. */
   createNodes(options: WorkloadOptions): Promise<LocalTrainer[]>;
 }
