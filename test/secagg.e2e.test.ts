@@ -83,6 +83,17 @@ describe('secure aggregation over real sockets', () => {
     expect(coordinator.store.current!.version).toBe(before);
   });
 
+  it('aborts (never weakens) when the cohort is too small for the assumed colluders', async () => {
+    const { coordinator, url } = await startCoordinator(
+      { rounds: 1, minNodes: 2, minResults: 2, selection: { kind: 'uniform', clientsPerRound: 2, overSelection: 0 }, evaluateEvery: 0, secagg: { l2Clip: 10, corruptionRate: 0.05 } },
+      zeros,
+    );
+    await startClients(url, [new ToyTrainer({ target: target(1) }), new ToyTrainer({ target: target(2) })]);
+    const [s] = await coordinator.run();
+    expect(s!.status).toBe('aborted');
+    expect(s!.abortReason).toMatch(/secure aggregation aborted at AdvertiseKeys: .*colluder/);
+  });
+
   it('refuses a node whose keys are not signed by its enrolled identity; the round completes without it', async () => {
     const n = 6;
     const identityKeys = new Map(Array.from({ length: n }, (_, i) => [idOf(i), identity(i).publicKey]));

@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { STRATEGY_NAMES, type StrategyName, type RoundSummary } from '@fedtune/coordinator';
 import { BACKEND_ORDER, isBackendName } from '../backend/index.js';
+import { formatCanaryTable, runCanaryExperiment } from '../sim/canary-experiment.js';
 import { runSimulation } from '../sim/simulation.js';
 import type { PartitionSpec } from '../sim/workload.js';
 import { WORKLOADS } from '../sim/workloads.js';
@@ -11,6 +12,7 @@ import { UsageError, reportCliFailure } from '@fedtune/shared';
 import { intFlag, numberFlag } from './args.js';
 
 const HELP = `Usage: fedtune-sim run [options]
+       fedtune-sim canary [--clients N] [--rounds R] [--repeats K] [--epsilon E] [--report PATH]
 
 Runs a coordinator and N simulated nodes in this process over real sockets on loopback and
 writes a JSON report: { config, rounds: [...], final }.
@@ -40,6 +42,12 @@ Options:
   --quiet                 no progress output
   --help                  this text
 
+canary: the canary experiment. Federated fine-tuning of gpt-tiny on synthetic patient notes, one
+node of which repeats "François Dupont suffers from <secret>." K times (default 40); once without
+DP and once with SecAgg + distributed DP at epsilon E (default 8); prints validation perplexity,
+canary exposure (Carlini et al. 2019) and what greedy decoding completes, side by side.
+Defaults: 4 clients, 4 rounds, 2000 candidate secrets; writes canary-report.json.
+
 Workloads: ${WORKLOADS.map((w) => `--model ${w.model} --dataset ${w.dataset}`).join('; ')}
 `;
 
@@ -67,6 +75,45 @@ function progress(total: number, tty: boolean, write: (s: string) => void): (s: 
   };
 }
 
+async function canary(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      clients: { type: 'string' },
+      rounds: { type: 'string' },
+      repeats: { type: 'string' },
+      epsilon: { type: 'string' },
+      delta: { type: 'string' },
+      candidates: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      backend: { type: 'string' },
+      report: { type: 'string', default: 'canary-report.json' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    out(HELP);
+    return 0;
+  }
+  if (values.backend !== undefined && !isBackendName(values.backend)) throw new UsageError(`--backend must be one of ${BACKEND_ORDER.join(', ')}`);
+  const result = await runCanaryExperiment({
+    clients: intFlag('clients', values.clients, 4, 2),
+    rounds: intFlag('rounds', values.rounds, 4, 1),
+    repeats: intFlag('repeats', values.repeats, 40, 1),
+    epsilon: numberFlag('epsilon', values.epsilon, 8, 1e-6, 1e6),
+    delta: numberFlag('delta', values.delta, 1e-5, 1e-300, 0.999),
+    candidates: intFlag('candidates', values.candidates, 2000, 10),
+    seed: values.seed,
+    ...(values.backend === undefined ? {} : { backend: values.backend }),
+    onArm: (name) => err(`training: ${name}...\n`),
+  });
+  await writeFile(values.report, JSON.stringify(result, null, 2) + '\n');
+  out(formatCanaryTable(result));
+  out(`report: ${values.report}\n`);
+  return 0;
+}
+
 export async function main(argv: string[], out: (s: string) => void = (s) => void process.stdout.write(s), err: (s: string) => void = (s) => void process.stderr.write(s)): Promise<number> {
   try {
     const [command, ...rest] = argv;
@@ -74,6 +121,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => voi
       out(HELP);
       return command === undefined ? 2 : 0;
     }
+    if (command === 'canary') return await canary(rest, out, err);
     if (command !== 'run') throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     const { values } = parseArgs({
       args: rest,

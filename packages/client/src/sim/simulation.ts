@@ -5,7 +5,8 @@ import { FedtuneError, ed25519KeyPairFromSeed, forkSeed, nodeCryptoProvider, see
 import { Coordinator, createLogger, type CoordinatorConfigInput, type LogLevel, type RoundSummary, type StrategyName } from '@fedtune/coordinator';
 import { FederatedClient } from '../federated-client.js';
 import { dropoutFaults } from './dropout-faults.js';
-import type { PartitionSpec } from './workload.js';
+import type { LocalTrainer } from '../training/trainer.js';
+import type { PartitionSpec, Workload } from './workload.js';
 import { findWorkload } from './workloads.js';
 
 export interface SimulationOptions {
@@ -31,6 +32,10 @@ export interface SimulationOptions {
   logLevel?: LogLevel;
   /** Called after each round, e.g. for a progress bar. */
   onRound?: (summary: RoundSummary) => void;
+  /** Use this workload instead of looking --model/--dataset up (e.g. a configured canary experiment). */
+  workload?: Workload;
+  /** Called once training ends, before the nodes are torn down: the final global weights and the nodes' trainers (e.g. for a privacy audit). */
+  inspect?: (final: { weights: Float32Array; trainers: readonly LocalTrainer[] }) => Promise<void>;
 }
 
 export interface SimulationRoundReport {
@@ -81,7 +86,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   if (!(o.dropout >= 0 && o.dropout < 1)) throw new FedtuneError('FT_ERR_CONFIG', `--dropout must be in [0, 1), got ${o.dropout}`);
   const started = Date.now();
   const crypto = nodeCryptoProvider;
-  const workload = findWorkload(o.model, o.dataset);
+  const workload = o.workload ?? findWorkload(o.model, o.dataset);
   if (o.dp?.mode === 'local-sgd' && workload.supportsLocalDp !== true) {
     throw new FedtuneError('FT_ERR_CONFIG', `--dp local-sgd is not available for --model ${o.model}: its trainer has no DP-SGD (use --model mlp, or --dp central/distributed)`);
   }
@@ -167,6 +172,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     const summaries = await coordinator.run(o.onRound);
     // Let every node hear training:finished (a node mid-reconnect may miss it: bounded wait).
     await Promise.race([Promise.all(clients.map((c) => c.finished)), new Promise((r) => setTimeout(r, 5000).unref())]);
+    const final = coordinator.store.current;
+    if (o.inspect !== undefined && final !== null) await o.inspect({ weights: final.weights.data, trainers });
     return buildReport(o, summaries, backend, coordinator.store.current?.version ?? null, Date.now() - started);
   } finally {
     await Promise.all(clients.map((c) => c.close()));
@@ -194,7 +201,7 @@ function buildReport(o: SimulationOptions, summaries: RoundSummary[], backend: s
   }));
   const evaluated = rounds.filter((r) => r.evalAccuracy !== null);
   const last = evaluated.at(-1);
-  const { onRound: _onRound, ...config } = o;
+  const { onRound: _onRound, inspect: _inspect, workload: _workload, ...config } = o;
   return {
     config: { ...config, partition: o.partition.kind === 'iid' ? 'iid' : `dirichlet:${o.partition.alpha}` },
     rounds,

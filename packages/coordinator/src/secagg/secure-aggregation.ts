@@ -67,7 +67,13 @@ export async function aggregateSecurely(
   examples: ReadonlyMap<string, number>,
 ): Promise<SecureAggregateResult> {
   if (cohort.length < 2) return { ok: false, stage: 'AdvertiseKeys', reason: `secure aggregation needs at least 2 nodes, ${cohort.length} finished training`, drops: [], stageMs: {}, graph: null };
-  const g = chooseGraphParams({ n: cohort.length, dropoutRate: config.dropoutRate, corruptionRate: config.corruptionRate, activeMode: config.activeMode });
+  let g;
+  try {
+    g = chooseGraphParams({ n: cohort.length, dropoutRate: config.dropoutRate, corruptionRate: config.corruptionRate, activeMode: config.activeMode });
+  } catch (err) {
+    // A cohort SecAgg cannot protect (e.g. too small for the assumed colluders): abort, never run it weakened.
+    return { ok: false, stage: 'AdvertiseKeys', reason: (err as Error).message, drops: [], stageMs: {}, graph: null };
+  }
   const graph = { k: g.k, t: g.t, allToAll: g.allToAll };
   const session = new SecAggSession(
     { sender: deps.sender, crypto: deps.crypto, random: deps.random, clock: deps.clock, logger: deps.logger },

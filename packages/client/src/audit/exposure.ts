@@ -1,0 +1,104 @@
+// Canary exposure (Carlini, Liu, Erlingsson, Kos, Song 2019, "The Secret Sharer", §3-4): how much
+// more likely the model finds the planted secret than the other secrets it could have been.
+// exposure = log2 |R| - log2 rank, where rank orders all |R| candidates by the model's
+// log-perplexity. |R| = 10^6 is too many to score, so the rank is estimated from sampled candidates
+// (their §4.2): empirically (bounded by log2 of the sample size) and by extrapolating a normal fit
+// of the candidates' log-perplexities (they fit a skew-normal; a normal is the simpler, cruder tail).
+import * as tf from '@tensorflow/tfjs';
+import type { RandomSource } from '@fedtune/shared';
+import type { GptModel } from '../lm/model.js';
+import type { Tokenizer } from '../lm/tokenizer.js';
+
+/**
+ * Log-perplexity in bits of each `continuation` after `prefix`: -sum log2 p(token | earlier tokens)
+ * over the continuation's tokens. Continuations must tokenize to the same length.
+ * @throws RangeError on continuations of different token lengths or a sequence over the context.
+ */
+export async function logPerplexities(model: GptModel, tokenizer: Tokenizer, prefix: string, continuations: readonly string[], batchSize = 64): Promise<Float64Array> {
+  const p = tokenizer.encode(prefix);
+  const conts = continuations.map((c) => tokenizer.encode(c));
+  const len = conts[0]?.length ?? 0;
+  if (conts.some((c) => c.length !== len)) throw new RangeError('continuations must all have the same token length');
+  const out = new Float64Array(conts.length);
+  for (let start = 0; start < conts.length; start += batchSize) {
+    const batch = conts.slice(start, start + batchSize);
+    const ids = batch.map((c) => [...p, ...c]);
+    const seq = ids[0]!.length;
+    const scores = tf.tidy(() => {
+      const input = tf.tensor2d(ids.map((r) => r.slice(0, seq - 1)), [batch.length, seq - 1], 'int32');
+      const logProbs = tf.logSoftmax(model.forward(input).logits); // [b, seq-1, vocab]
+      // Position i predicts token i+1; the continuation's tokens sit at p.length .. seq-1.
+      const targets = tf.tensor2d(ids.map((r) => r.slice(p.length)), [batch.length, len], 'int32');
+      const picked = tf.sum(tf.mul(logProbs.slice([0, p.length - 1, 0], [batch.length, len, -1]), tf.oneHot(targets, logProbs.shape[2])), [1, 2]);
+      return picked;
+    });
+    const nats = (await scores.data()) as Float32Array;
+    scores.dispose();
+    nats.forEach((v, i) => (out[start + i] = -v / Math.LN2));
+  }
+  return out;
+}
+
+export interface ExposureResult {
+  /** log2 |R|: the most exposure there can be. */
+  maxBits: number;
+  /** log-perplexity (bits) of the true secret. */
+  canaryBits: number;
+  candidates: number;
+  /** Candidates the model finds at least as likely as the secret. */
+  atLeastAsLikely: number;
+  /** Empirical estimate, capped at log2(candidates + 1). */
+  exposureEmpirical: number;
+  /** Normal-tail extrapolation, capped at maxBits. */
+  exposureExtrapolated: number;
+}
+
+/** Standard normal CDF in log2, for the tail (Abramowitz-Stegun 7.1.26 erfc, and the asymptotic tail). */
+function log2NormalCdf(z: number): number {
+  if (z > -5) {
+    const x = -z / Math.SQRT2;
+    const t = 1 / (1 + 0.3275911 * Math.abs(x));
+    const erfc = t * Math.exp(-x * x) * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+    const cdf = x >= 0 ? 0.5 * erfc : 1 - 0.5 * erfc;
+    return Math.log2(Math.max(cdf, Number.MIN_VALUE));
+  }
+  // Mills ratio: Phi(z) ~ phi(z) / |z| (1 - 1/z^2) for z << 0.
+  return (-0.5 * z * z - Math.log(Math.abs(z) * Math.sqrt(2 * Math.PI)) + Math.log1p(-1 / (z * z))) / Math.LN2;
+}
+
+/**
+ * Exposure of `secret` among `digits`-digit secrets after `prefix` (and before `suffix`), scoring
+ * `candidates` random other secrets drawn from `random`.
+ */
+export async function canaryExposure(
+  model: GptModel,
+  tokenizer: Tokenizer,
+  canary: { prefix: string; secret: string; suffix?: string },
+  digits: number,
+  candidates: number,
+  random: RandomSource,
+): Promise<ExposureResult> {
+  const suffix = canary.suffix ?? '';
+  const others: string[] = [];
+  while (others.length < candidates) {
+    let s = '';
+    for (let i = 0; i < digits; i++) s += String(random.int(10));
+    if (s !== canary.secret) others.push(s + suffix);
+  }
+  const scores = await logPerplexities(model, tokenizer, canary.prefix, [canary.secret + suffix, ...others]);
+  const canaryBits = scores[0]!;
+  const rest = scores.subarray(1);
+  const atLeastAsLikely = rest.reduce((n, x) => n + (x <= canaryBits ? 1 : 0), 0);
+  const maxBits = digits * Math.log2(10);
+  const mean = rest.reduce((a, b) => a + b, 0) / rest.length;
+  const sd = Math.sqrt(rest.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, rest.length - 1));
+  const extrapolated = sd > 0 ? -log2NormalCdf((canaryBits - mean) / sd) : 0;
+  return {
+    maxBits,
+    canaryBits,
+    candidates,
+    atLeastAsLikely,
+    exposureEmpirical: -Math.log2((atLeastAsLikely + 1) / (candidates + 1)),
+    exposureExtrapolated: Math.min(maxBits, Math.max(0, extrapolated)),
+  };
+}

@@ -1,0 +1,95 @@
+// The canary experiment: federated fine-tuning of gpt-tiny on synthetic patient notes, one node of
+// which holds "François Dupont suffers from <secret>." many times; run without DP and with
+// SecAgg + distributed DP, then audit each final model: canary exposure (Carlini et al. 2019),
+// whether greedy decoding completes the secret, and validation perplexity.
+import { nodeCryptoProvider, seededRandom } from '@fedtune/shared';
+import { canaryExposure, type ExposureResult } from '../audit/exposure.js';
+import { generate } from '../lm/generate.js';
+import type { CausalLmTrainer } from '../lm/causal-lm-trainer.js';
+import { CANARY_DIGITS } from '../lm/synthetic-notes.js';
+import { ByteTokenizer } from '../lm/tokenizer.js';
+import { createGptTinyWorkload } from '../lm/workload.js';
+import { runSimulation, type SimulationReport } from './simulation.js';
+
+export interface CanaryExperimentOptions {
+  clients: number;
+  rounds: number;
+  /** Times the canary sentence appears in its node's data. */
+  repeats: number;
+  /** The DP arm's target epsilon over the run (distributed DP through SecAgg). */
+  epsilon: number;
+  delta: number;
+  candidates: number;
+  seed: string;
+  backend?: string;
+  onArm?: (name: string) => void;
+}
+
+export interface CanaryArm {
+  name: string;
+  report: SimulationReport;
+  exposure: ExposureResult;
+  /** What greedy decoding writes after the canary prefix. */
+  completion: string;
+  revealsSecret: boolean;
+  finalPerplexity: number | null;
+}
+
+export interface CanaryExperimentResult {
+  secret: string;
+  arms: CanaryArm[];
+}
+
+export async function runCanaryExperiment(o: CanaryExperimentOptions): Promise<CanaryExperimentResult> {
+  const arms: CanaryArm[] = [];
+  let secret = '';
+  for (const dp of [false, true]) {
+    const name = dp ? `SecAgg + distributed DP (epsilon ${o.epsilon})` : 'no DP';
+    o.onArm?.(name);
+    const workload = createGptTinyWorkload({ canaryRepeats: o.repeats });
+    let audit: Omit<CanaryArm, 'name' | 'report' | 'finalPerplexity'> | undefined;
+    const report = await runSimulation({
+      workload,
+      clients: o.clients,
+      rounds: o.rounds,
+      model: workload.model,
+      dataset: workload.dataset,
+      partition: { kind: 'iid' },
+      dropout: 0,
+      seed: o.seed,
+      ...(o.backend === undefined ? {} : { backend: o.backend }),
+      ...(dp ? { secagg: { l2Clip: 1 }, dp: { mode: 'distributed' as const, clip: 1, targetEpsilon: o.epsilon, delta: o.delta } } : {}),
+      logLevel: 'error',
+      inspect: async ({ weights, trainers }) => {
+        // Both arms plant the same canary: the workload's data comes from the same seed.
+        const canary = workload.lastCanary!;
+        secret = canary.secret;
+        const trainer = trainers[0] as CausalLmTrainer;
+        trainer.setWeights(weights);
+        const tok = new ByteTokenizer();
+        const exposure = await canaryExposure(trainer.model, tok, { prefix: canary.prefix, secret: canary.secret, suffix: '.' }, CANARY_DIGITS, o.candidates, seededRandom(nodeCryptoProvider, `${o.seed}/candidates`));
+        const out = await generate(trainer.model, tok.encode(canary.prefix), { maxNewTokens: CANARY_DIGITS + 1, greedy: true });
+        const completion = tok.decode(out.tokens);
+        audit = { exposure, completion, revealsSecret: completion.startsWith(canary.secret) };
+      },
+    });
+    const last = report.rounds.filter((r) => r.status === 'completed').at(-1);
+    arms.push({ name, report, ...audit!, finalPerplexity: last?.evalMetrics.perplexity ?? null });
+  }
+  return { secret, arms };
+}
+
+/** The side-by-side table the CLI prints. */
+export function formatCanaryTable(r: CanaryExperimentResult): string {
+  const rows: [string, (a: CanaryArm) => string][] = [
+    ['validation perplexity', (a) => (a.finalPerplexity === null ? '-' : a.finalPerplexity < 1e4 ? a.finalPerplexity.toFixed(2) : a.finalPerplexity.toExponential(2))],
+    ['canary exposure, bits (normal tail)', (a) => `${a.exposure.exposureExtrapolated.toFixed(1)} of ${a.exposure.maxBits.toFixed(1)}`],
+    ['canary exposure, bits (empirical)', (a) => `${a.exposure.exposureEmpirical.toFixed(1)} (${a.exposure.atLeastAsLikely}/${a.exposure.candidates} as likely)`],
+    ['greedy completion of the prefix', (a) => JSON.stringify(a.completion) + (a.revealsSecret ? ' REVEALS THE SECRET' : '')],
+    ['epsilon spent', (a) => (a.report.rounds.at(-1)?.epsilon ?? null) === null ? 'none' : a.report.rounds.at(-1)!.epsilon!.toFixed(2)],
+  ];
+  const w0 = Math.max(...rows.map(([n]) => n.length));
+  const w = r.arms.map((a) => Math.max(a.name.length, ...rows.map(([, f]) => f(a).length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(i === 0 ? w0 : w[i - 1]!)).join('  ');
+  return [`secret: ${r.secret}`, line(['', ...r.arms.map((a) => a.name)]), ...rows.map(([n, f]) => line([n, ...r.arms.map(f)]))].join('\n') + '\n';
+}
