@@ -1,5 +1,6 @@
 // Public API of the secure-aggregation core (Bonawitz et al. 2017; SecAgg+, Bell et al. 2020).
 export * from './ring.js';
+export * from './ring-accumulator.js';
 export * from './prg.js';
 export * from './keys.js';
 export * from './shamir.js';

@@ -2,7 +2,6 @@
 // one running sum as it arrives (memory O(model)), then close the stage as U3.
 import { FedtuneError } from '../protocol/errors.js';
 import { type ConsistencyRequest, MaskedInputChunkMsg, type UnmaskRequest } from './messages.js';
-import { ringAddInto } from './ring.js';
 import { type SecAggServerState, type StageOutcome, abortRound, admit, shortOfNeighbours } from './server-state.js';
 import { validateMessage } from './validate.js';
 
@@ -26,7 +25,8 @@ export function serverReceiveMaskedChunk(state: SecAggServerState, from: string,
     state.chunksFrom.set(from, entry);
   }
   if (entry.flags[chunkIndex] === 1) throw new FedtuneError('FT_ERR_DUPLICATE', `chunk ${chunkIndex} from ${from}`);
-  ringAddInto(state.sum, data, state.bits, start);
+  // mod 2^32 in SIMD lanes; the reduction mod 2^bits happens at unmask / decode.
+  state.accumulator.add(data, start);
   entry.flags[chunkIndex] = 1;
   entry.count++;
   return { state, complete: entry.count === chunks };

@@ -6,6 +6,7 @@ import { CHUNK_ELEMENTS, MAX_MODEL_ELEMENTS } from '../protocol/limits.js';
 import { assertBits, assertBytes, assertId, assertInt } from './assert.js';
 import { type Neighbourhoods, assertNeighbourhoods, hararyGraph } from './graph.js';
 import { type AdvertiseKeysMsg, MAX_SECAGG_COHORT, type RevealedShare, type SecAggAbort, type SecAggSetup, type ShareKeysMsg } from './messages.js';
+import { RingAccumulator } from './ring-accumulator.js';
 import { type SecAggStage, type SecAggStageOrDone, assertExpectedStage } from './stages.js';
 
 /**
@@ -30,8 +31,10 @@ export interface SecAggServerState {
   /** ShareKeys replies; their senders become U2. */
   readonly sharesFrom: Map<string, ShareKeysMsg['shares']>;
   u2: ReadonlySet<string> | undefined;
-  /** The running masked sum, mod 2^bits. */
+  /** The running masked sum (mod 2^32 until read-out reduces it mod 2^bits), in the accumulator. */
   readonly sum: Uint32Array;
+  /** Adds masked chunks into `sum` with WebAssembly SIMD. */
+  readonly accumulator: RingAccumulator;
   /** Per node, one flag per chunk received. */
   readonly chunksFrom: Map<string, { flags: Uint8Array; count: number }>;
   u3: ReadonlySet<string> | undefined;
@@ -96,6 +99,7 @@ export function createSecAggServer(options: SecAggServerOptions): { state: SecAg
     if (!(options.identityKeys instanceof Map)) throw new TypeError('active mode needs identityKeys');
     for (const id of cohort) assertBytes(`identityKeys[${id}]`, options.identityKeys.get(id), 32);
   }
+  const accumulator = new RingAccumulator(options.vectorLength, chunkElements);
   const state: SecAggServerState = {
     stage: 'AdvertiseKeys',
     round: options.round,
@@ -111,7 +115,8 @@ export function createSecAggServer(options: SecAggServerOptions): { state: SecAg
     u1: undefined,
     sharesFrom: new Map(),
     u2: undefined,
-    sum: new Uint32Array(options.vectorLength),
+    accumulator,
+    sum: accumulator.sum,
     chunksFrom: new Map(),
     u3: undefined,
     consistency: new Map(),

@@ -1,0 +1,55 @@
+// The SIMD accumulator adds exactly like the scalar ring add, for every length and offset, and
+// its deferred reduction mod 2^b gives the same ring values.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { RingAccumulator, ringSimdAvailable } from './ring-accumulator.js';
+import { ringAddInto, ringMask } from './ring.js';
+
+describe('RingAccumulator (WebAssembly SIMD)', () => {
+  it('is available on this Node (WebAssembly SIMD)', () => {
+    expect(ringSimdAvailable()).toBe(true);
+  });
+
+  it('property: equals the scalar ring add, mod 2^bits, for any chunks, lengths and offsets', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 70 }),
+        fc.array(fc.tuple(fc.nat(69), fc.uint32Array({ minLength: 1, maxLength: 40 })), { maxLength: 6 }),
+        fc.integer({ min: 1, max: 32 }),
+        (length, chunks, bits) => {
+          const acc = new RingAccumulator(length, 40);
+          const ref = new Uint32Array(length);
+          for (const [at, raw] of chunks) {
+            const offset = Math.min(at, length - 1);
+            const x = raw.subarray(0, Math.min(raw.length, length - offset)).map((v) => (v & ringMask(bits)) >>> 0);
+            acc.add(x, offset);
+            ringAddInto(ref, x, bits, offset);
+          }
+          expect(Array.from(acc.sum, (v) => (v & ringMask(bits)) >>> 0)).toEqual(Array.from(ref));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('wraps at 2^32 in every lane and matches the JS fallback', () => {
+    const simd = new RingAccumulator(9, 9);
+    const js = new RingAccumulator(9, 9, false);
+    const x = Uint32Array.from({ length: 9 }, (_, i) => 0xffffffff - i);
+    for (const a of [simd, js]) {
+      a.add(x, 0);
+      a.add(Uint32Array.from({ length: 9 }, () => 3), 0);
+    }
+    expect(Array.from(simd.sum)).toEqual(Array.from(x, (v) => (v + 3) >>> 0));
+    expect(Array.from(js.sum)).toEqual(Array.from(simd.sum));
+  });
+
+  it('refuses chunks that overrun the sum or the scratch, and bad sizes', () => {
+    const a = new RingAccumulator(8, 4);
+    expect(() => a.add(new Uint32Array(4), 5)).toThrow(RangeError);
+    expect(() => a.add(new Uint32Array(5), 0)).toThrow(RangeError);
+    expect(() => a.add(new Uint32Array(1), -1)).toThrow(RangeError);
+    expect(() => a.add(new Uint32Array(1), 1.5)).toThrow(RangeError);
+    for (const bad of [0, -1, 1.5, NaN, Infinity, 2 ** 53]) expect(() => new RingAccumulator(bad, 4)).toThrow(RangeError);
+  });
+});
