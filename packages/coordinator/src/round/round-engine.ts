@@ -22,9 +22,10 @@ import type { EvaluateReport, Strategy } from '../strategy/strategy.js';
 import type { Clock } from './clock.js';
 import { PlainAggregator, type Weighting } from './plain-aggregator.js';
 import { advance, closeCollection, collectionDone, newRound, onDropped, onReported, type DropReason, type RoundState } from './round-state.js';
-import type { RoundSummary } from './round-summary.js';
+import { summariseCollection, type RoundSummary } from './round-summary.js';
 import { selectCohort, type SelectionRule } from './selection.js';
 import { Semaphore } from './semaphore.js';
+import { awaitStage } from './stage-deadline.js';
 import type { NodeTransport } from './transport.js';
 import { UpdateAssembler } from './update-assembler.js';
 import { CHUNK_ELEMENTS, type CryptoProvider } from '@fedtune/shared';
@@ -274,31 +275,6 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     c.wake();
   }
 
-  /**
-   * Waits until `done()` or the deadline. `close` runs synchronously the moment either happens, so
-   * no message slips in between; the engine itself resumes on the next macrotask, after the acks
-   * of the message that closed the stage have gone out.
-   */
-  private waitUntil(done: () => boolean, deadlineMs: number, setWake: (wake: () => void) => void, close: (timedOut: boolean) => void): Promise<void> {
-    const { clock } = this.deps;
-    const signal = this.stopController.signal;
-    return new Promise<void>((resolve) => {
-      let settled = false;
-      const finish = (timedOut: boolean) => {
-        if (settled) return;
-        settled = true;
-        clock.clearTimeout(timer);
-        close(timedOut);
-        setImmediate(resolve);
-      };
-      const timer = clock.setTimeout(() => finish(true), deadlineMs);
-      setWake(() => {
-        if (signal.aborted || done()) finish(false);
-      });
-      if (signal.aborted || done()) finish(false);
-    });
-  }
-
   private async collect(state: RoundState, task: Collection['task'], send: (node: string) => void): Promise<Collection> {
     const { settings } = this.deps;
     const c: Collection = {
@@ -314,16 +290,19 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     };
     this.collection = c;
     for (const node of c.state.selected) send(node);
-    await this.waitUntil(
-      () => collectionDone(c.state),
+    const wait = awaitStage(
+      this.deps.clock,
       settings.fitDeadlineMs,
-      (w) => (c.wake = w),
+      () => collectionDone(c.state),
       (timedOut) => {
         this.collection = null;
         c.state = closeCollection(c.state, timedOut);
         for (const node of [...c.uploads.keys()]) this.releaseUpload(c, node);
       },
+      this.stopController.signal,
     );
+    c.wake = wait.wake;
+    await wait.closed;
     return c;
   }
 
@@ -389,7 +368,7 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
         ...(ring === undefined ? {} : { secagg: { bits: ring.bits, scale: ring.scale, maxSummands: ring.maxSummands, clientBound: ring.clientBound, l2Clip: l2Clip! } }),
       }),
     );
-    const summary = this.summarise(c, started);
+    const summary = summariseCollection(c.state, c.uploadedBytes, clock.now() - started);
     const spent = () => strategy.privacySpent?.() ?? null;
     summary.epsilon = spent()?.epsilon ?? null;
     summary.delta = spent()?.delta ?? null;
@@ -444,31 +423,6 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     return { ...summary, durationMs: clock.now() - started, modelVersion: version };
   }
 
-  private summarise(c: Collection, started: number): RoundSummary {
-    const droppedDetail = [...c.state.dropped].filter(([, d]) => d.reason !== 'surplus').map(([node, d]) => ({ node, ...d }));
-    const bytes = [...c.uploadedBytes.values()];
-    return {
-      round: c.state.round,
-      status: c.state.stage === 'aborted' ? 'aborted' : 'completed',
-      abortReason: c.state.abortReason ?? null,
-      selected: c.state.selected.length,
-      survivors: c.state.reported.size,
-      dropped: droppedDetail.length,
-      droppedDetail,
-      trainLoss: null,
-      fitMetrics: {},
-      evalLoss: null,
-      evalAccuracy: null,
-      evalMetrics: {},
-      epsilon: null,
-      delta: null,
-      uploadBytesPerClient: bytes.length > 0 ? bytes.reduce((a, b) => a + b, 0) / bytes.length : null,
-      secagg: null,
-      durationMs: this.deps.clock.now() - started,
-      modelVersion: null,
-    };
-  }
-
   private async evaluate(round: number, version: string) {
     const { settings, strategy, transport, random } = this.deps;
     const available = transport.available();
@@ -477,12 +431,9 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     this.evaluation = e;
     const config = strategy.configureEvaluate(round, settings.trainConfig);
     for (const n of nodes) transport.sendEvaluate(n, { round, modelVersion: version, config, deadlineMs: settings.evaluateDeadlineMs });
-    await this.waitUntil(
-      () => e.pending.size === 0,
-      settings.evaluateDeadlineMs,
-      (w) => (e.wake = w),
-      () => (this.evaluation = null),
-    );
+    const wait = awaitStage(this.deps.clock, settings.evaluateDeadlineMs, () => e.pending.size === 0, () => (this.evaluation = null), this.stopController.signal);
+    e.wake = wait.wake;
+    await wait.closed;
     return strategy.aggregateEvaluate(round, e.reports);
   }
 }

@@ -1,6 +1,6 @@
 // What a finished (or aborted) round reports: the simulation report and the metrics read these.
 import type { Metrics } from '@fedtune/shared';
-import type { DropReason, RoundStage } from './round-state.js';
+import type { DropReason, RoundStage, RoundState } from './round-state.js';
 
 export interface DroppedNode {
   node: string;
@@ -31,4 +31,30 @@ export interface RoundSummary {
   modelVersion: string | null;
   /** SecAgg rounds: time per stage, graph degree k and threshold t, ring width and scale. */
   secagg: { stageMs: Record<string, number>; degree: number | null; threshold: number | null; bits: number; scale: number } | null;
+}
+
+/** The summary of a closed collection; later stages fill in losses, privacy and the model. */
+export function summariseCollection(state: RoundState, uploadedBytes: ReadonlyMap<string, number>, durationMs: number): RoundSummary {
+  const droppedDetail = [...state.dropped].filter(([, d]) => d.reason !== 'surplus').map(([node, d]) => ({ node, ...d }));
+  const bytes = [...uploadedBytes.values()];
+  return {
+    round: state.round,
+    status: state.stage === 'aborted' ? 'aborted' : 'completed',
+    abortReason: state.abortReason ?? null,
+    selected: state.selected.length,
+    survivors: state.reported.size,
+    dropped: droppedDetail.length,
+    droppedDetail,
+    trainLoss: null,
+    fitMetrics: {},
+    evalLoss: null,
+    evalAccuracy: null,
+    evalMetrics: {},
+    epsilon: null,
+    delta: null,
+    uploadBytesPerClient: bytes.length > 0 ? bytes.reduce((a, b) => a + b, 0) / bytes.length : null,
+    secagg: null,
+    durationMs,
+    modelVersion: null,
+  };
 }

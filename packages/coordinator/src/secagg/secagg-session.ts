@@ -29,6 +29,7 @@ import {
   type UnmaskPlan,
 } from '@fedtune/shared';
 import type { Clock } from '../round/clock.js';
+import { awaitStage } from '../round/stage-deadline.js';
 import type { SecAggServerEvent } from '../round/transport.js';
 import type { Logger } from '../logger.js';
 
@@ -215,27 +216,22 @@ export class SecAggSession {
     const { clock, sender } = this.deps;
     const expected = new Set([...requests.keys()].filter((n) => !this.lost.has(n)));
     for (const n of requests.keys()) if (this.lost.has(n)) this.drop(n, stage, 'disconnected');
-    return new Promise<void>((resolve) => {
-      let settled = false;
-      const w: Waiting = { stage, expected, done: new Set(), wake: () => {} };
-      const finished = () => [...expected].every((n) => w.done.has(n) || this.lost.has(n) || this.drops.some((d) => d.node === n));
-      const settle = (timedOut: boolean) => {
-        if (settled) return;
-        settled = true;
-        clock.clearTimeout(timer);
+    const w: Waiting = { stage, expected, done: new Set(), wake: () => {} };
+    this.waiting = w;
+    const wait = awaitStage(
+      clock,
+      this.settings.stageDeadlineMs,
+      () => [...expected].every((n) => w.done.has(n) || this.lost.has(n) || this.drops.some((d) => d.node === n)),
+      (timedOut) => {
         if (timedOut) for (const n of expected) if (!w.done.has(n)) this.drop(n, stage, 'silent');
-        // Close synchronously: anything arriving after this is refused as out of stage.
+        // Anything arriving after this is refused as out of stage.
         this.waiting = null;
-        setImmediate(resolve);
-      };
-      const timer = clock.setTimeout(() => settle(true), this.settings.stageDeadlineMs);
-      w.wake = () => {
-        if (finished()) settle(false);
-      };
-      this.waiting = w;
-      for (const [n, msg] of requests) if (expected.has(n)) sender.send(n, event, msg);
-      w.wake();
-    });
+      },
+    );
+    w.wake = wait.wake;
+    for (const [n, msg] of requests) if (expected.has(n)) sender.send(n, event, msg);
+    w.wake();
+    return wait.closed;
   }
 }
 
