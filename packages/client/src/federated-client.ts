@@ -60,6 +60,8 @@ export interface FederatedClientOptions {
   requestTimeoutMs?: number;
   /** Simulation only: injected dropouts. */
   faults?: FaultInjector;
+  /** For an https/wss coordinator: a CA (PEM) to trust beyond the system's, e.g. a private CA. */
+  tls?: { ca?: string };
   /** Ask for this node id at the first hello (active-mode SecAgg binds ids to identities). */
   nodeId?: string;
   /** Randomness for ring encoding and SecAgg keys; default the system CSPRNG. */
@@ -110,6 +112,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       reconnectionDelay: options.reconnect?.initialDelayMs ?? 500,
       reconnectionDelayMax: options.reconnect?.maxDelayMs ?? 10_000,
       randomizationFactor: 0.5,
+      ...(options.tls?.ca === undefined ? {} : { ca: options.tls.ca }),
     });
     this.socket.on('round:fit', (frame) => this.enqueue('round:fit', frame, (m) => this.fit(m)));
     this.socket.on('round:evaluate', (frame) => this.enqueue('round:evaluate', frame, (m) => this.evaluate(m)));

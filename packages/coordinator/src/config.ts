@@ -13,6 +13,8 @@ export const CoordinatorConfigSchema = Type.Object({
   host: Type.String({ default: '127.0.0.1' }),
   /** 0 picks a free port. */
   port: Type.Integer({ minimum: 0, maximum: 65535, default: 8750 }),
+  /** Serve https/wss from these PEM files (certificate chain and private key); absent: plain http. */
+  tls: Type.Optional(Type.Object({ certFile: Type.String(), keyFile: Type.String() })),
   /** Enrollment tokens in the clear; hashed with SHA-256 at load and the clear text dropped. */
   tokens: Type.Array(Type.String({ minLength: 16, maxLength: 256 }), { default: [] }),
   /** Enrollment tokens already hashed (hex SHA-256), e.g. from `fedtune-coordinator hash-token`. */

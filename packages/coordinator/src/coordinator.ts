@@ -1,8 +1,10 @@
 // The coordinator service: an HTTP server (health, metrics) carrying socket.io, the model store,
 // the round engine and its strategy, and optional durable state for resuming after a restart.
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { MAX_FRAME_BYTES, nodeCryptoProvider, seededRandom, systemRandom, type CryptoProvider, type RandomSource, type Weights } from '@fedtune/shared';
+import { FedtuneError, MAX_FRAME_BYTES, nodeCryptoProvider, seededRandom, systemRandom, type CryptoProvider, type RandomSource, type Weights } from '@fedtune/shared';
 import { Server } from 'socket.io';
 import { TokenVerifier } from './auth/token-verifier.js';
 import { DEFAULT_DEADLINES, resolveConfig, type CoordinatorConfig, type CoordinatorConfigInput } from './config.js';
@@ -72,8 +74,9 @@ export class Coordinator {
   private readonly clock: Clock;
   private readonly strategy: Strategy;
   private readonly unmaskPool: UnmaskPool;
+  private readonly scheme: 'http' | 'https';
 
-  private constructor(options: CoordinatorOptions, config: CoordinatorConfig) {
+  private constructor(options: CoordinatorOptions, config: CoordinatorConfig, tls: { cert: Buffer; key: Buffer } | null) {
     this.config = config;
     this.crypto = options.crypto ?? nodeCryptoProvider;
     this.random = options.random ?? (config.seed === undefined ? systemRandom(this.crypto) : seededRandom(this.crypto, `coordinator/${config.seed}`));
@@ -85,7 +88,9 @@ export class Coordinator {
     if (options.initialWeights !== undefined) this.store.put(options.initialWeights);
     const verifier = new TokenVerifier(this.crypto, config.tokens, config.tokenHashes);
     if (verifier.size === 0) this.logger.warn('no enrollment tokens configured: every hello will be refused');
-    this.http = createServer((req, res) => this.serveHttp(req.url ?? '/', res));
+    const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => this.serveHttp(req.url ?? '/', res);
+    this.http = tls === null ? createServer(handler) : createTlsServer(tls, handler);
+    this.scheme = tls === null ? 'http' : 'https';
     this.io = new Server(this.http, { maxHttpBufferSize: MAX_FRAME_BYTES + 4096, serveClient: false, transports: ['websocket'] });
     this.sockets = new SocketServer(this.io, {
       verifier,
@@ -103,7 +108,15 @@ export class Coordinator {
    */
   static async create(options: CoordinatorOptions): Promise<Coordinator> {
     const config = resolveConfig(options.config);
-    const c = new Coordinator(options, config);
+    let tls: { cert: Buffer; key: Buffer } | null = null;
+    if (config.tls !== undefined) {
+      try {
+        tls = { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) };
+      } catch (err) {
+        throw new FedtuneError('FT_ERR_CONFIG', `cannot read tls files: ${(err as Error).message}`);
+      }
+    }
+    const c = new Coordinator(options, config, tls);
     if (config.dataDir !== undefined) {
       const saved = await loadState(config.dataDir);
       if (saved !== null) {
@@ -123,7 +136,7 @@ export class Coordinator {
       this.http.listen(this.config.port, this.config.host, () => resolve());
     });
     const { port } = this.http.address() as AddressInfo;
-    const url = `http://${this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host}:${port}`;
+    const url = `${this.scheme}://${this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host}:${port}`;
     this.logger.info('listening', { url });
     return { port, url };
   }

@@ -1,4 +1,5 @@
 // `fedtune-client`: joins a coordinator as an edge node, or reports the training backends.
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { nodeCryptoProvider, seededRandom, systemRandom } from '@fedtune/shared';
 import { splitValidation } from '../data/dataset.js';
@@ -22,6 +23,7 @@ Commands:
           --hidden A,B          MLP hidden layer sizes (default 64,32)
           --learning-rate LR    local SGD learning rate (default 0.1)
           --backend B           force tensorflow | webgpu | wasm | cpu
+          --ca FILE             trust this CA (PEM) for an https coordinator
           --name NAME           a name for logs (default: hostname)
         The token may come from FEDTUNE_TOKEN instead of --token.
   doctor [--json]
@@ -47,6 +49,7 @@ async function join(args: string[], out: Write, err: Write): Promise<number> {
       'learning-rate': { type: 'string', default: '0.1' },
       backend: { type: 'string' },
       name: { type: 'string' },
+      ca: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -65,7 +68,14 @@ async function join(args: string[], out: Write, err: Write): Promise<number> {
   // The initial weights only matter if the coordinator asks this node for them (round 0).
   const model = buildMlp({ inputs: data.numFeatures, hidden, classes: data.numClasses, learningRate: lr }, systemRandom(nodeCryptoProvider));
   const trainer = new LayersModelTrainer({ model, train, validation, random: seededRandom(nodeCryptoProvider, Buffer.from(nodeCryptoProvider.randomBytes(16))), backend });
-  const client = new FederatedClient({ url: values.url, token, trainer, nodeName: values.name ?? (await import('node:os')).hostname() });
+  const ca = values.ca === undefined ? undefined : await readFile(values.ca, 'utf8').catch((e: Error) => Promise.reject(new UsageError(`--ca: ${e.message}`)));
+  const client = new FederatedClient({
+    url: values.url,
+    token,
+    trainer,
+    nodeName: values.name ?? (await import('node:os')).hostname(),
+    ...(ca === undefined ? {} : { tls: { ca } }),
+  });
   client.on('welcome', (w) => err(`joined as ${w.nodeId} (backend ${backend})\n`));
   client.on('fitDone', (f) => err(`round ${f.round}: trained on ${f.numExamples} examples, uploaded ${f.uploadBytes} bytes\n`));
   client.on('evaluated', (e) => err(`round ${e.round}: validation loss ${e.loss.toFixed(4)}\n`));
