@@ -28,6 +28,12 @@ describe('federated rounds over real sockets', () => {
     expect(summaries[2]!.survivors).toBe(5);
     expect(summaries[2]!.uploadBytesPerClient).toBeGreaterThan(DIM * 4);
     expect(summaries[2]!.evalLoss).not.toBeNull();
+    // The service's pages reflect the run.
+    const page = await (await fetch(`${url}/`)).text();
+    expect(page).toContain('round</span> 3/3');
+    const status = (await (await fetch(`${url}/api/status`)).json()) as { nodes: number; rounds: unknown[] };
+    expect(status.rounds).toHaveLength(3);
+    expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/fedtune_rounds_total\{status="completed"\} 3/);
   });
 
   it('ships the initial model from a node, then fetches weights only when stale', async () => {

@@ -19,6 +19,7 @@ import { createStrategy } from './strategy/create-strategy.js';
 import type { Strategy } from './strategy/strategy.js';
 import { SocketServer, type FedtuneServer } from './transport/socket-server.js';
 import { UnmaskPool } from './secagg/unmask-pool.js';
+import { renderDashboard, statusJson, type DashboardState } from './dashboard.js';
 import { DpStrategy } from './dp/dp-strategy.js';
 import { PrivacyController } from './dp/privacy-controller.js';
 
@@ -69,6 +70,8 @@ export class Coordinator {
   private readonly sockets: SocketServer;
   private engine: RoundEngine | null = null;
   private resumeRound = 0;
+  /** Completed and aborted rounds of this process, for the dashboard (the last 1,000). */
+  private readonly history: RoundSummary[] = [];
   private readonly crypto: CryptoProvider;
   private readonly random: RandomSource;
   private readonly clock: Clock;
@@ -193,6 +196,8 @@ export class Coordinator {
     this.engine = engine;
     this.sockets.bind(engine);
     engine.on('round', (s) => {
+      this.history.push(s);
+      if (this.history.length > 1000) this.history.shift();
       this.metrics.inc('fedtune_rounds_total', { status: s.status });
       this.metrics.set('fedtune_round', s.round);
       this.metrics.set('fedtune_round_duration_ms', s.durationMs);
@@ -214,6 +219,15 @@ export class Coordinator {
   private serveHttp(url: string, res: import('node:http').ServerResponse): void {
     if (url === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, nodes: this.nodeCount, model: this.store.current?.version ?? null }));
+    } else if (url === '/' || url === '/api/status') {
+      const state: DashboardState = {
+        nodes: this.nodeCount,
+        modelVersion: this.store.current?.version ?? null,
+        config: { rounds: this.config.rounds, strategy: this.strategy.name, secagg: this.config.secagg !== undefined, dp: this.config.dp?.mode ?? 'off' },
+        rounds: this.history,
+      };
+      if (url === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(renderDashboard(state));
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(statusJson(state));
     } else if (url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(this.metrics.render());
     } else if (!url.startsWith('/socket.io')) {
