@@ -14,3 +14,5 @@ export * from './sim/dropout-faults.js';
 export * from './secagg-participant.js';
 export * from './backend/index.js';
 export * from './lm/index.js';
+export * from './audit/exposure.js';
+export * from './audit/membership.js';
