@@ -51,18 +51,24 @@ describe('fedtune-sim', () => {
     expect(lora.rounds[0]!.uploadBytesPerClient!).toBeLessThan(full.rounds[0]!.uploadBytesPerClient! / 2);
   });
 
-  it('runs the canary experiment: both arms audited, the DP arm within its epsilon', async () => {
+  it('runs the canary experiment: all three arms audited, the DP arms within their epsilon', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fedtune-canary-'));
     const report = join(dir, 'canary.json');
     let table = '';
     const code = await main(['canary', '--clients', '3', '--rounds', '1', '--repeats', '4', '--candidates', '50', '--epsilon', '4', '--backend', 'wasm', '--report', report], (s) => (table += s), () => {});
     expect(code).toBe(0);
     expect(table).toMatch(/canary exposure, bits/);
-    const r = JSON.parse(await readFile(report, 'utf8')) as { secret: string; arms: { name: string; exposure: { maxBits: number; exposureEmpirical: number }; report: SimulationReport }[] };
+    expect(table).toMatch(/epsilon per node \(record-level\)/);
+    const r = JSON.parse(await readFile(report, 'utf8')) as { secret: string; arms: { name: string; exposure: { maxBits: number; exposureEmpirical: number }; report: SimulationReport; nodeEpsilons: number[] | null }[] };
     expect(r.secret).toMatch(/^[0-9]{6}$/);
-    expect(r.arms.map((a) => a.name)).toEqual(['no DP', 'SecAgg + distributed DP (epsilon 4)']);
+    expect(r.arms.map((a) => a.name)).toEqual(['no DP', 'SecAgg + distributed DP (epsilon 4)', 'local DP-SGD (record-level, z 1, epsilon per node)']);
     for (const a of r.arms) expect(a.exposure.exposureEmpirical).toBeLessThanOrEqual(Math.log2(51) + 1e-9);
     expect(r.arms[1]!.report.rounds.at(-1)!.epsilon!).toBeLessThanOrEqual(4);
+    // Local DP-SGD: every node accounts for itself; the round carries the largest node's epsilon.
+    const local = r.arms[2]!;
+    expect(local.nodeEpsilons).toHaveLength(3);
+    for (const e of local.nodeEpsilons!) expect(e > 0 && Number.isFinite(e)).toBe(true);
+    expect(local.report.rounds.at(-1)!.epsilon!).toBeCloseTo(Math.max(...local.nodeEpsilons!), 9);
   });
 
   it('prints help and refuses bad flags with exit code 2', async () => {

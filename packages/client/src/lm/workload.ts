@@ -7,6 +7,7 @@ import type { Workload, WorkloadOptions } from '../sim/workload.js';
 import { activeBackend } from '../training/tf-backend.js';
 import type { LocalTrainer } from '../training/trainer.js';
 import { createCausalLmTrainer } from './causal-lm-trainer.js';
+import { createDpCausalLmTrainer } from './dp-causal-lm-trainer.js';
 import { tinyGptConfig, type GptConfig } from './config.js';
 import { type LoraConfig } from './lora.js';
 import { GptModel } from './model.js';
@@ -23,6 +24,8 @@ export interface GptTinyOptions {
   config?: Partial<GptConfig>;
   /** With adapters, only they are federated; without, every weight (the model starts untrained). */
   lora?: LoraConfig;
+  /** Expected rows per DP-SGD step when `localDp` is set (capped at a node's row count). Default 16. */
+  dpBatchSize?: number;
 }
 
 export interface PlantedCanary extends Canary {
@@ -49,6 +52,7 @@ export function createGptTinyWorkload(options: GptTinyOptions = {}): GptTinyWork
     model: 'gpt-tiny',
     dataset: 'synthetic-notes',
     trainConfig: { epochs: 1, batchSize: 8, learningRate: 3e-3, weightDecay: 0.01, maxGradNorm: 1 },
+    supportsLocalDp: true,
     tokenizer,
     modelConfig,
     get lastCanary() {
@@ -73,15 +77,17 @@ export function createGptTinyWorkload(options: GptTinyOptions = {}): GptTinyWork
         const initRandom = seededRandom(nodeCryptoProvider, forkSeed(initSeed, 'gpt-tiny-init'));
         const model = GptModel.random(modelConfig, initRandom);
         if (options.lora !== undefined) model.addLora(options.lora, initRandom);
-        trainers.push(
-          await createCausalLmTrainer({
-            model,
-            train: tokenizeAndPack(train, tokenizer, modelConfig.contextLength, padId),
-            validation: tokenizeAndPack(validation, tokenizer, modelConfig.contextLength, padId),
-            random: nodeRandom,
-            backend,
-          }),
-        );
+        const base = {
+          model,
+          train: tokenizeAndPack(train, tokenizer, modelConfig.contextLength, padId),
+          validation: tokenizeAndPack(validation, tokenizer, modelConfig.contextLength, padId),
+          random: nodeRandom,
+          backend,
+        };
+        // local-sgd: record-level DP-SGD, the record being one packed row (Abadi et al. 2016).
+        const dp = o.localDp;
+        const batchSize = Math.min(options.dpBatchSize ?? 16, base.train.rows);
+        trainers.push(dp === undefined ? await createCausalLmTrainer(base) : await createDpCausalLmTrainer({ ...base, ...dp, batchSize }));
       }
       return trainers;
     },

@@ -1,11 +1,13 @@
 // The canary experiment: federated fine-tuning of gpt-tiny on synthetic patient notes, one node of
-// which holds "François Dupont suffers from <secret>." many times; run without DP and with
-// SecAgg + distributed DP, then audit each final model: canary exposure (Carlini et al. 2019),
-// whether greedy decoding completes the secret, and validation perplexity.
+// which holds "François Dupont suffers from <secret>." many times; run without DP, with SecAgg +
+// distributed DP (user-level) and with local DP-SGD (record-level, Abadi et al. 2016), then audit
+// each final model: canary exposure (Carlini et al. 2019), whether greedy decoding completes the
+// secret, and validation perplexity.
 import { nodeCryptoProvider, seededRandom } from '@fedtune/shared';
 import { canaryExposure, type ExposureResult } from '../audit/exposure.js';
 import { generate } from '../lm/generate.js';
 import type { CausalLmTrainer } from '../lm/causal-lm-trainer.js';
+import type { DpCausalLmTrainer } from '../lm/dp-causal-lm-trainer.js';
 import { CANARY_DIGITS } from '../lm/synthetic-notes.js';
 import { ByteTokenizer } from '../lm/tokenizer.js';
 import { createGptTinyWorkload } from '../lm/workload.js';
@@ -19,6 +21,9 @@ export interface CanaryExperimentOptions {
   /** The DP arm's target epsilon over the run (distributed DP through SecAgg). */
   epsilon: number;
   delta: number;
+  /** The local DP-SGD arm's noise multiplier z (default 1) and per-row clip C (default 1); each node reports its own epsilon. */
+  localNoiseMultiplier?: number;
+  localClip?: number;
   candidates: number;
   seed: string;
   backend?: string;
@@ -33,6 +38,8 @@ export interface CanaryArm {
   completion: string;
   revealsSecret: boolean;
   finalPerplexity: number | null;
+  /** Local DP-SGD arm: the epsilon each node's trainer spent over the run (at `delta`); else null. */
+  nodeEpsilons: number[] | null;
 }
 
 export interface CanaryExperimentResult {
@@ -43,8 +50,10 @@ export interface CanaryExperimentResult {
 export async function runCanaryExperiment(o: CanaryExperimentOptions): Promise<CanaryExperimentResult> {
   const arms: CanaryArm[] = [];
   let secret = '';
-  for (const dp of [false, true]) {
-    const name = dp ? `SecAgg + distributed DP (epsilon ${o.epsilon})` : 'no DP';
+  const localZ = o.localNoiseMultiplier ?? 1;
+  const localClip = o.localClip ?? 1;
+  for (const mode of ['none', 'distributed', 'local-sgd'] as const) {
+    const name = mode === 'distributed' ? `SecAgg + distributed DP (epsilon ${o.epsilon})` : mode === 'local-sgd' ? `local DP-SGD (record-level, z ${localZ}, epsilon per node)` : 'no DP';
     o.onArm?.(name);
     const workload = createGptTinyWorkload({ canaryRepeats: o.repeats });
     let audit: Omit<CanaryArm, 'name' | 'report' | 'finalPerplexity'> | undefined;
@@ -58,19 +67,21 @@ export async function runCanaryExperiment(o: CanaryExperimentOptions): Promise<C
       dropout: 0,
       seed: o.seed,
       ...(o.backend === undefined ? {} : { backend: o.backend }),
-      ...(dp ? { secagg: { l2Clip: 1 }, dp: { mode: 'distributed' as const, clip: 1, targetEpsilon: o.epsilon, delta: o.delta } } : {}),
+      ...(mode === 'distributed' ? { secagg: { l2Clip: 1 }, dp: { mode: 'distributed' as const, clip: 1, targetEpsilon: o.epsilon, delta: o.delta } } : {}),
+      ...(mode === 'local-sgd' ? { dp: { mode: 'local-sgd' as const, clip: localClip, noiseMultiplier: localZ, delta: o.delta } } : {}),
       logLevel: 'error',
       inspect: async ({ weights, trainers }) => {
-        // Both arms plant the same canary: the workload's data comes from the same seed.
+        // Every arm plants the same canary: the workload's data comes from the same seed.
         const canary = workload.lastCanary!;
         secret = canary.secret;
-        const trainer = trainers[0] as CausalLmTrainer;
+        const trainer = trainers[0] as CausalLmTrainer | DpCausalLmTrainer;
         trainer.setWeights(weights);
         const tok = new ByteTokenizer();
         const exposure = await canaryExposure(trainer.model, tok, { prefix: canary.prefix, secret: canary.secret, suffix: '.' }, CANARY_DIGITS, o.candidates, seededRandom(nodeCryptoProvider, `${o.seed}/candidates`));
         const out = await generate(trainer.model, tok.encode(canary.prefix), { maxNewTokens: CANARY_DIGITS + 1, greedy: true });
         const completion = tok.decode(out.tokens);
-        audit = { exposure, completion, revealsSecret: completion.startsWith(canary.secret) };
+        const nodeEpsilons = mode === 'local-sgd' ? trainers.map((t) => (t as DpCausalLmTrainer).privacySpent(o.delta).epsilon) : null;
+        audit = { exposure, completion, revealsSecret: completion.startsWith(canary.secret), nodeEpsilons };
       },
     });
     const last = report.rounds.filter((r) => r.status === 'completed').at(-1);
@@ -86,7 +97,8 @@ export function formatCanaryTable(r: CanaryExperimentResult): string {
     ['canary exposure, bits (normal tail)', (a) => `${a.exposure.exposureExtrapolated.toFixed(1)} of ${a.exposure.maxBits.toFixed(1)}`],
     ['canary exposure, bits (empirical)', (a) => `${a.exposure.exposureEmpirical.toFixed(1)} (${a.exposure.atLeastAsLikely}/${a.exposure.candidates} as likely)`],
     ['greedy completion of the prefix', (a) => JSON.stringify(a.completion) + (a.revealsSecret ? ' REVEALS THE SECRET' : '')],
-    ['epsilon spent', (a) => (a.report.rounds.at(-1)?.epsilon ?? null) === null ? 'none' : a.report.rounds.at(-1)!.epsilon!.toFixed(2)],
+    ['epsilon spent', (a) => (a.report.rounds.at(-1)?.epsilon ?? null) === null ? 'none' : a.report.rounds.at(-1)!.epsilon!.toFixed(2) + (a.nodeEpsilons === null ? '' : ' (largest node)')],
+    ['epsilon per node (record-level)', (a) => (a.nodeEpsilons === null ? '-' : a.nodeEpsilons.map((e) => e.toFixed(2)).join(', '))],
   ];
   const w0 = Math.max(...rows.map(([n]) => n.length));
   const w = r.arms.map((a) => Math.max(a.name.length, ...rows.map(([, f]) => f(a).length)));
