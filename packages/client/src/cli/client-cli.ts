@@ -6,6 +6,8 @@ import { splitValidation } from '../data/dataset.js';
 import { loadTabular } from '../data/load-tabular.js';
 import { FederatedClient } from '../federated-client.js';
 import { LayersModelTrainer } from '../training/layers-trainer.js';
+import { createLmNode } from '../training/lm-node.js';
+import type { LocalTrainer } from '../training/trainer.js';
 import { buildMlp } from '../training/mlp.js';
 import { activeBackend } from '../training/tf-backend.js';
 import { UsageError, reportCliFailure } from '@fedtune/shared';
@@ -16,7 +18,15 @@ const HELP = `Usage: fedtune-client <command> [options]
 Commands:
   join --url URL --token TOKEN --data PATH [options]
         Joins a coordinator as an edge node and trains on local data until training ends.
-        PATH: CSV with a header row, or JSONL; numeric features and an integer label column.
+          --model M             mlp (default) | gpt-tiny | gpt2-lora (every node must use the same)
+        mlp: PATH is CSV with a header row, or JSONL; numeric features and an integer label column.
+        gpt-tiny / gpt2-lora: PATH is text (documents separated by blank lines) or JSONL; PII is
+        redacted before training and the node prints what it removed.
+          --base DIR            gpt2-lora: a local GPT-2 folder (config.json, model.safetensors,
+                                vocab.json + merges.txt); only LoRA adapters are federated
+          --field NAME          JSONL field holding the text (default text)
+          --names FILE          extra names to redact, one per line
+          --no-redact           train on the text as it is (not recommended)
           --label-column NAME   label column (default label)
           --classes N           number of classes (default: max label + 1; set it so every
                                 node builds the same model)
@@ -50,6 +60,11 @@ async function join(args: string[], out: Write, err: Write): Promise<number> {
       backend: { type: 'string' },
       name: { type: 'string' },
       ca: { type: 'string' },
+      model: { type: 'string', default: 'mlp' },
+      base: { type: 'string' },
+      field: { type: 'string' },
+      names: { type: 'string' },
+      'no-redact': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -63,11 +78,31 @@ async function join(args: string[], out: Write, err: Write): Promise<number> {
   const lr = Number(values['learning-rate']);
   if (!(lr > 0)) throw new UsageError(`--learning-rate must be > 0, got ${values['learning-rate']}`);
   const backend = await activeBackend(values.backend);
-  const data = await loadTabular(values.data, values['label-column'], values.classes === undefined ? undefined : intFlag('classes', values.classes, 0, 2));
-  const { train, validation } = splitValidation(data, 0.2);
-  // The initial weights only matter if the coordinator asks this node for them (round 0).
-  const model = buildMlp({ inputs: data.numFeatures, hidden, classes: data.numClasses, learningRate: lr }, systemRandom(nodeCryptoProvider));
-  const trainer = new LayersModelTrainer({ model, train, validation, random: seededRandom(nodeCryptoProvider, Buffer.from(nodeCryptoProvider.randomBytes(16))), backend });
+  const random = systemRandom(nodeCryptoProvider);
+  let trainer: LocalTrainer;
+  if (values.model === 'gpt-tiny' || values.model === 'gpt2-lora') {
+    const names = values.names === undefined ? [] : (await readFile(values.names, 'utf8')).split(/\r?\n/).filter((l) => l.trim().length > 0);
+    const node = await createLmNode({
+      model: values.model,
+      ...(values.base === undefined ? {} : { base: values.base }),
+      data: values.data,
+      ...(values.field === undefined ? {} : { field: values.field }),
+      redact: !values['no-redact'],
+      names,
+      random,
+      backend,
+    });
+    err(`${node.documents} documents; ${node.redactionLine}\n`);
+    trainer = node.trainer;
+  } else if (values.model === 'mlp') {
+    const data = await loadTabular(values.data, values['label-column'], values.classes === undefined ? undefined : intFlag('classes', values.classes, 0, 2));
+    const { train, validation } = splitValidation(data, 0.2);
+    // The initial weights only matter if the coordinator asks this node for them (round 0).
+    const model = buildMlp({ inputs: data.numFeatures, hidden, classes: data.numClasses, learningRate: lr }, random);
+    trainer = new LayersModelTrainer({ model, train, validation, random: seededRandom(nodeCryptoProvider, Buffer.from(nodeCryptoProvider.randomBytes(16))), backend });
+  } else {
+    throw new UsageError(`--model must be mlp, gpt-tiny or gpt2-lora, got ${JSON.stringify(values.model)}`);
+  }
   const ca = values.ca === undefined ? undefined : await readFile(values.ca, 'utf8').catch((e: Error) => Promise.reject(new UsageError(`--ca: ${e.message}`)));
   const client = new FederatedClient({
     url: values.url,
