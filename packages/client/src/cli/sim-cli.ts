@@ -43,9 +43,10 @@ Options:
   --help                  this text
 
 canary: the canary experiment. Federated fine-tuning of gpt-tiny on synthetic patient notes, one
-node of which repeats "François Dupont suffers from <secret>." K times (default 40); once without
-DP and once with SecAgg + distributed DP at epsilon E (default 8); prints validation perplexity,
-canary exposure (Carlini et al. 2019) and what greedy decoding completes, side by side.
+node of which repeats "François Dupont suffers from <secret>." K times (default 40), three times:
+without DP, with SecAgg + user-level distributed DP at epsilon E (default 8), and with record-level
+DP-SGD inside each node (z 1, C 1); prints validation perplexity, canary exposure (Carlini et al.
+2019), what greedy decoding completes and the epsilon spent, side by side.
 Defaults: 4 clients, 4 rounds, 2000 candidate secrets; writes canary-report.json.
 
 Workloads: ${WORKLOADS.map((w) => `--model ${w.model} --dataset ${w.dataset}`).join('; ')}

@@ -15,3 +15,4 @@ export { loadJsonl, loadTextDocuments, packDocuments, packPromptCompletions, par
 export { CausalLmTrainer, LM_TRAIN_DEFAULTS, createCausalLmTrainer, type CausalLmTrainerOptions } from './causal-lm-trainer.js';
 export { CANARY_DIGITS, CANARY_PREFIX, CONDITIONS, canaryText, generateNotes, makeCanary, type Canary, type Note } from './synthetic-notes.js';
 export { createGptTinyWorkload, gptTinyWorkload, type GptTinyOptions, type GptTinyWorkload, type PlantedCanary } from './workload.js';
+export * from './dp-causal-lm-trainer.js';
