@@ -212,6 +212,12 @@ export class Coordinator {
   async close(): Promise<void> {
     this.engine?.stop();
     await this.unmaskPool.close();
+    // Disconnect each node first: engine.io drains queued packets (training:finished) before it
+    // closes a connection, which closing the server outright would cut off. Bounded wait.
+    const conns = [...this.io.sockets.sockets.values()].map((socket) => socket.conn);
+    const drained = Promise.all(conns.map((conn) => new Promise<void>((resolve) => conn.once('close', () => resolve()))));
+    this.io.disconnectSockets(true);
+    await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
     if (this.http.listening) await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
