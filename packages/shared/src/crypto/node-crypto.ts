@@ -18,7 +18,27 @@ function addToCounter(iv: Uint8Array, blocks: number): Uint8Array {
   return out;
 }
 
+// RFC 8410 DER prefixes that wrap raw 32-byte X25519 keys for node:crypto's KeyObject.
+const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+
 export const nodeCryptoProvider: CryptoProvider = {
+  x25519Many(secretKey, publicKeys) {
+    assertBytes('secretKey', secretKey);
+    if (secretKey.length !== 32) throw new RangeError(`X25519 secret key must be 32 bytes, got ${secretKey.length}`);
+    // Building the private KeyObject is most of the cost of one derivation: build it once.
+    const privateKey = nodeCrypto.createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, secretKey]), format: 'der', type: 'pkcs8' });
+    return publicKeys.map((pk, i) => {
+      assertBytes(`publicKeys[${i}]`, pk);
+      if (pk.length !== 32) throw new RangeError(`X25519 public key ${i} must be 32 bytes, got ${pk.length}`);
+      try {
+        const publicKey = nodeCrypto.createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, pk]), format: 'der', type: 'spki' });
+        return new Uint8Array(nodeCrypto.diffieHellman({ privateKey, publicKey }));
+      } catch {
+        return new Uint8Array(32); // OpenSSL refuses an all-zero (low-order) result
+      }
+    });
+  },
   sha256(...parts) {
     const h = nodeCrypto.createHash('sha256');
     for (const p of parts) h.update(p);

@@ -17,4 +17,10 @@ export interface CryptoProvider {
   randomBytes(length: number): Uint8Array;
   /** Constant-time equality for equal-length inputs; false for different lengths. */
   timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;
+  /**
+   * Optional fast path: X25519 (RFC 7748) of one secret key with each public key, bit-identical to
+   * the portable implementation; a derivation the platform refuses (a low-order point) yields 32
+   * zero bytes, which callers reject exactly as they reject tweetnacl's all-zero output.
+   */
+  x25519Many?(secretKey: Uint8Array, publicKeys: readonly Uint8Array[]): Uint8Array[];
 }

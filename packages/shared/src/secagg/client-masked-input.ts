@@ -4,7 +4,7 @@
 import { FedtuneError } from '../protocol/errors.js';
 import { assertU32Array } from './assert.js';
 import { type PairMask, type SecAggClientState, type SecAggEnv, assertUniqueIds, enterStage } from './client-state.js';
-import { x25519 } from './keys.js';
+import { x25519Many } from './keys.js';
 import { type MaskedInputChunkMsg, MaskedInputRequest } from './messages.js';
 import { deriveMaskKey, maskRange } from './prg.js';
 import { validateMessage } from './validate.js';
@@ -24,14 +24,18 @@ export function clientMaskedInput(state: SecAggClientState, request: MaskedInput
   if (sKeys === undefined || selfSeed === undefined || neighbourKeys === undefined) throw new FedtuneError('FT_ERR_STAGE', 'keys were not shared');
   assertUniqueIds('masked-input request', request.shares.map((s) => s.from));
   const received = new Map<string, Uint8Array>();
-  const pairMasks: PairMask[] = [];
-  for (const { from, ciphertext } of request.shares) {
+  const peerKeys = request.shares.map(({ from, ciphertext }) => {
     const keys = neighbourKeys.get(from);
     if (keys === undefined) throw new FedtuneError('FT_ERR_MALFORMED', `share from ${from}, whose keys were not received`);
     received.set(from, ciphertext);
-    const secret = x25519(sKeys.secretKey, keys.sPk);
-    pairMasks.push({ peer: from, key: deriveMaskKey(env.crypto, secret, { round: setup.round, a: state.nodeId, b: from }), sign: state.nodeId < from ? 1 : -1 });
-  }
+    return keys.sPk;
+  });
+  const secrets = x25519Many(env.crypto, sKeys.secretKey, peerKeys);
+  const pairMasks: PairMask[] = request.shares.map(({ from }, i) => ({
+    peer: from,
+    key: deriveMaskKey(env.crypto, secrets[i]!, { round: setup.round, a: state.nodeId, b: from }),
+    sign: state.nodeId < from ? 1 : -1,
+  }));
   if (received.size < setup.threshold) {
     throw new FedtuneError('FT_ERR_ROUND_ABORTED', `${received.size} neighbours shared keys, threshold ${setup.threshold}`);
   }

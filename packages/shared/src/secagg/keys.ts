@@ -54,6 +54,21 @@ export function x25519(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array
   return shared;
 }
 
+/**
+ * X25519 of one secret key with many public keys: node:crypto's batch when the provider has one
+ * (a test shows the bytes are identical), tweetnacl otherwise.
+ * @throws TypeError / RangeError for bad key lengths, FedtuneError FT_ERR_MALFORMED for a low-order point.
+ */
+export function x25519Many(crypto: CryptoProvider, secretKey: Uint8Array, publicKeys: readonly Uint8Array[]): Uint8Array[] {
+  assertBytes('secretKey', secretKey, 32);
+  publicKeys.forEach((pk, i) => assertBytes(`publicKeys[${i}]`, pk, 32));
+  if (crypto.x25519Many === undefined) return publicKeys.map((pk) => x25519(secretKey, pk));
+  return crypto.x25519Many(secretKey, publicKeys).map((shared) => {
+    if (shared.every((b) => b === 0)) throw new FedtuneError('FT_ERR_MALFORMED', 'X25519 public key of low order');
+    return shared;
+  });
+}
+
 /** The Ed25519 key pair of a 32-byte seed (RFC 8032 §5.1.5). @throws TypeError / RangeError. */
 export function ed25519KeyPairFromSeed(seed: Uint8Array): Ed25519KeyPair {
   assertBytes('seed', seed, 32);

@@ -2,7 +2,7 @@
 // of every survivor and s_u^SK of every dropped node with masks in the sum, and plan mask removal.
 import type { CryptoProvider } from '../crypto/provider.js';
 import { FedtuneError } from '../protocol/errors.js';
-import { x25519, x25519PublicKey } from './keys.js';
+import { x25519Many, x25519PublicKey } from './keys.js';
 import { type SecAggAbort, UnmaskMsg } from './messages.js';
 import { deriveMaskKey } from './prg.js';
 import { type SecAggServerState, abortRound, admit } from './server-state.js';
@@ -69,11 +69,11 @@ export function serverFinishUnmask(state: SecAggServerState, crypto: CryptoProvi
     const sk = shamirCombine(shares, state.threshold);
     const pk = state.keys.get(d)!.sPk;
     if (!crypto.timingSafeEqual(x25519PublicKey(sk), pk)) return { state, outcome: abortRound(state, `rebuilt mask key of ${d} does not match its public key`) };
-    for (const v of survivorsNb) {
+    const secrets = x25519Many(crypto, sk, survivorsNb.map((v) => state.keys.get(v)!.sPk));
+    survivorsNb.forEach((v, i) => {
       // v added sign(v, d) * PRG(s_vd); remove it.
-      const secret = x25519(sk, state.keys.get(v)!.sPk);
-      terms.push({ key: deriveMaskKey(crypto, secret, { round: state.round, a: v, b: d }), sign: v < d ? -1 : 1 });
-    }
+      terms.push({ key: deriveMaskKey(crypto, secrets[i]!, { round: state.round, a: v, b: d }), sign: v < d ? -1 : 1 });
+    });
   }
   const plan: UnmaskPlan = { bits: state.bits, vectorLength: state.vectorLength, chunkElements: state.chunkElements, terms, survivors: [...u3].sort() };
   return { state, outcome: { ok: true, plan } };
