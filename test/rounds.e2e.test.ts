@@ -64,7 +64,7 @@ describe('federated rounds over real sockets', () => {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     const { coordinator, url } = await startCoordinator(
-      { rounds: 1, minNodes: 3, minResults: 2, selection: { kind: 'uniform', clientsPerRound: 3, overSelection: 0 }, evaluateEvery: 0, fitDeadlineMs: 400 },
+      { rounds: 1, minNodes: 3, minResults: 2, selection: { kind: 'uniform', clientsPerRound: 3, overSelection: 0 }, evaluateEvery: 0, fitDeadlineMs: 2000 },
       zeros(),
     );
     await startClients(url, [new ToyTrainer({ target: target(1) }), new ToyTrainer({ target: target(2) }), new ToyTrainer({ target: target(3), beforeReturn: () => held })]);
@@ -82,7 +82,7 @@ describe('federated rounds over real sockets', () => {
     expect(summary!.selected).toBe(4);
     expect(summary!.survivors).toBe(2);
 
-    const second = await startCoordinator({ rounds: 1, minNodes: 2, minResults: 2, selection: { kind: 'uniform', clientsPerRound: 2, overSelection: 0 }, evaluateEvery: 0, fitDeadlineMs: 300 }, zeros());
+    const second = await startCoordinator({ rounds: 1, minNodes: 2, minResults: 2, selection: { kind: 'uniform', clientsPerRound: 2, overSelection: 0 }, evaluateEvery: 0, fitDeadlineMs: 2000 }, zeros());
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     await startClients(second.url, [new ToyTrainer({ target: target(1) }), new ToyTrainer({ target: target(2), beforeReturn: () => held })]);
