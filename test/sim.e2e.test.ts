@@ -58,6 +58,7 @@ describe('fedtune-sim', () => {
     const code = await main(['canary', '--clients', '3', '--rounds', '1', '--repeats', '4', '--candidates', '50', '--epsilon', '4', '--backend', 'wasm', '--report', report], (s) => (table += s), () => {});
     expect(code).toBe(0);
     expect(table).toMatch(/canary exposure, bits/);
+    expect(table).toMatch(/membership inference AUC \(canary node\)\s+0\.\d{3}/);
     expect(table).toMatch(/epsilon per node \(record-level\)/);
     const r = JSON.parse(await readFile(report, 'utf8')) as { secret: string; arms: { name: string; exposure: { maxBits: number; exposureEmpirical: number }; report: SimulationReport; nodeEpsilons: number[] | null }[] };
     expect(r.secret).toMatch(/^[0-9]{6}$/);

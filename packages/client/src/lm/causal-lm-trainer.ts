@@ -83,6 +83,16 @@ export class CausalLmTrainer implements LocalTrainer {
     }
   }
 
+  /** This node's training rows (for audits run at the node, e.g. membership inference). */
+  get trainData(): TokenBatch {
+    return this.train;
+  }
+
+  /** This node's held-out rows. */
+  get validationData(): TokenBatch {
+    return this.validation;
+  }
+
   getWeights(): Float32Array {
     return this.mirror.slice();
   }

@@ -21,7 +21,7 @@ import type { PrivacySpent, SampledGaussianEvent } from '../training/dp-sgd-trai
 import type { EvaluateOutcome, FitOutcome, LocalTrainer } from '../training/trainer.js';
 import { AdamW } from './adamw.js';
 import { CausalLmTrainer, LM_TRAIN_DEFAULTS, type CausalLmTrainerOptions } from './causal-lm-trainer.js';
-import { maskedLoss } from './loss.js';
+import { maskedLoss, type TokenBatch } from './loss.js';
 import type { GptModel } from './model.js';
 import { selectRows } from './text-data.js';
 
@@ -109,6 +109,14 @@ export class DpCausalLmTrainer implements LocalTrainer {
 
   async syncWeights(): Promise<void> {
     await this.inner.syncWeights();
+  }
+
+  get trainData(): TokenBatch {
+    return this.inner.trainData;
+  }
+
+  get validationData(): TokenBatch {
+    return this.inner.validationData;
   }
 
   getWeights(): Float32Array {

@@ -5,6 +5,7 @@
 // secret, and validation perplexity.
 import { nodeCryptoProvider, seededRandom } from '@fedtune/shared';
 import { canaryExposure, type ExposureResult } from '../audit/exposure.js';
+import { lossThresholdAttack, perSequenceLosses, type MembershipResult } from '../audit/membership.js';
 import { generate } from '../lm/generate.js';
 import type { CausalLmTrainer } from '../lm/causal-lm-trainer.js';
 import type { DpCausalLmTrainer } from '../lm/dp-causal-lm-trainer.js';
@@ -40,6 +41,8 @@ export interface CanaryArm {
   finalPerplexity: number | null;
   /** Local DP-SGD arm: the epsilon each node's trainer spent over the run (at `delta`); else null. */
   nodeEpsilons: number[] | null;
+  /** Loss-threshold membership inference on the canary node's training vs held-out rows (Yeom et al. 2018). */
+  membership: MembershipResult;
 }
 
 export interface CanaryExperimentResult {
@@ -81,7 +84,8 @@ export async function runCanaryExperiment(o: CanaryExperimentOptions): Promise<C
         const out = await generate(trainer.model, tok.encode(canary.prefix), { maxNewTokens: CANARY_DIGITS + 1, greedy: true });
         const completion = tok.decode(out.tokens);
         const nodeEpsilons = mode === 'local-sgd' ? trainers.map((t) => (t as DpCausalLmTrainer).privacySpent(o.delta).epsilon) : null;
-        audit = { exposure, completion, revealsSecret: completion.startsWith(canary.secret), nodeEpsilons };
+        const membership = lossThresholdAttack(perSequenceLosses(trainer.model, trainer.trainData), perSequenceLosses(trainer.model, trainer.validationData));
+        audit = { exposure, completion, revealsSecret: completion.startsWith(canary.secret), nodeEpsilons, membership };
       },
     });
     const last = report.rounds.filter((r) => r.status === 'completed').at(-1);
@@ -96,6 +100,7 @@ export function formatCanaryTable(r: CanaryExperimentResult): string {
     ['validation perplexity', (a) => (a.finalPerplexity === null ? '-' : a.finalPerplexity < 1e4 ? a.finalPerplexity.toFixed(2) : a.finalPerplexity.toExponential(2))],
     ['canary exposure, bits (normal tail)', (a) => `${a.exposure.exposureExtrapolated.toFixed(1)} of ${a.exposure.maxBits.toFixed(1)}`],
     ['canary exposure, bits (empirical)', (a) => `${a.exposure.exposureEmpirical.toFixed(1)} (${a.exposure.atLeastAsLikely}/${a.exposure.candidates} as likely)`],
+    ['membership inference AUC (canary node)', (a) => `${a.membership.auc.toFixed(3)} (advantage ${a.membership.advantage.toFixed(3)}; 0.5 = no signal)`],
     ['greedy completion of the prefix', (a) => JSON.stringify(a.completion) + (a.revealsSecret ? ' REVEALS THE SECRET' : '')],
     ['epsilon spent', (a) => (a.report.rounds.at(-1)?.epsilon ?? null) === null ? 'none' : a.report.rounds.at(-1)!.epsilon!.toFixed(2) + (a.nodeEpsilons === null ? '' : ' (largest node)')],
     ['epsilon per node (record-level)', (a) => (a.nodeEpsilons === null ? '-' : a.nodeEpsilons.map((e) => e.toFixed(2)).join(', '))],
