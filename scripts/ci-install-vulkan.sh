@@ -5,6 +5,17 @@ set -eu
 
 log() { printf 'ci-install-vulkan: %s\n' "$*"; }
 
+# A mirror hiccup should not cost a CI run: try apt three times.
+retry() {
+  n=1
+  until "$@"; do
+    [ "$n" -ge 3 ] && return 1
+    log "attempt $n of: $* failed; retrying in $((n * 10)) s"
+    sleep $((n * 10))
+    n=$((n + 1))
+  done
+}
+
 MIN_MESA_MAJOR=25
 
 installed_major() {
@@ -34,8 +45,8 @@ fi
 
 if [ "$codename" != bookworm ]; then
   log "Debian ${codename:-unknown}: installing mesa-vulkan-drivers from the default suites"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mesa-vulkan-drivers
+  retry apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive retry apt-get install -y -qq mesa-vulkan-drivers
   log "installed mesa-vulkan-drivers $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers)"
   exit 0
 fi
@@ -67,6 +78,6 @@ else
   log "added bookworm-backports from ${mirror} in ${list}"
 fi
 
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers
+retry apt-get update -qq
+DEBIAN_FRONTEND=noninteractive retry apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers
 log "installed mesa-vulkan-drivers $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers)"
