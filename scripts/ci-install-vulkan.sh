@@ -2,6 +2,7 @@
 # Installs Mesa's lavapipe (software Vulkan) from Debian bookworm-backports so the `webgpu`
 # backend (Dawn) finds an adapter on CI machines without a GPU. Idempotent; prints what it did.
 set -eu
+export DEBIAN_FRONTEND=noninteractive
 
 log() { printf 'ci-install-vulkan: %s\n' "$*"; }
 
@@ -46,7 +47,7 @@ fi
 if [ "$codename" != bookworm ]; then
   log "Debian ${codename:-unknown}: installing mesa-vulkan-drivers from the default suites"
   retry apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive retry apt-get install -y -qq mesa-vulkan-drivers
+  retry apt-get install -y -qq mesa-vulkan-drivers
   log "installed mesa-vulkan-drivers $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers)"
   exit 0
 fi
@@ -79,5 +80,5 @@ else
 fi
 
 retry apt-get update -qq
-DEBIAN_FRONTEND=noninteractive retry apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers
+retry apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers
 log "installed mesa-vulkan-drivers $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers)"
