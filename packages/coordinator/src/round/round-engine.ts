@@ -4,6 +4,7 @@
 // at a node for another node's fault.
 import { EventEmitter } from 'node:events';
 import {
+  CHUNK_ELEMENTS,
   FedtuneError,
   firstNonFinite,
   layoutSize,
@@ -11,6 +12,7 @@ import {
   type EvaluateResult,
   type FitBegin,
   type FitFailure,
+  type CryptoProvider,
   type RandomSource,
   type TrainConfig,
   type UpdateChunk,
@@ -28,7 +30,6 @@ import { Semaphore } from './semaphore.js';
 import { awaitStage } from './stage-deadline.js';
 import type { NodeTransport } from './transport.js';
 import { UpdateAssembler } from './update-assembler.js';
-import { CHUNK_ELEMENTS, type CryptoProvider } from '@fedtune/shared';
 import { aggregateSecurely, roundRing, type SecAggConfig } from '../secagg/secure-aggregation.js';
 import type { SecAggSession } from '../secagg/secagg-session.js';
 import type { UnmaskPool } from '../secagg/unmask-pool.js';

@@ -47,9 +47,9 @@ export function onDropped(state: RoundState, node: string, reason: DropReason): 
   return { ...state, dropped };
 }
 
-/** Nodes still expected to report. */
+/** Nodes still expected to report (one pass: this runs on every message of a round). */
 export function pending(state: RoundState): string[] {
-  return state.selected.filter((n) => isPending(state, n));
+  return state.selected.filter((n) => !state.reported.has(n) && !state.dropped.has(n));
 }
 
 /** Collection can close: the target is met or nobody is left to wait for. */

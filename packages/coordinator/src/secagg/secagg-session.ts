@@ -4,7 +4,6 @@
 // records where each dropout happened. Masked inputs are summed as they stream in.
 import {
   FedtuneError,
-  SECAGG_STAGES,
   createSecAggServer,
   serverFinishAdvertise,
   serverFinishConsistency,
@@ -87,6 +86,8 @@ export class SecAggSession {
   private state: SecAggServerState | null = null;
   private waiting: Waiting | null = null;
   private readonly drops: SecAggDrop[] = [];
+  /** The nodes in `drops`, for constant-time checks on every message. */
+  private readonly dropped = new Set<string>();
   private readonly lost = new Set<string>();
   private readonly bytes = new Map<string, number>();
 
@@ -208,7 +209,9 @@ export class SecAggSession {
   }
 
   private drop(node: string, stage: SecAggStage, reason: SecAggDrop['reason']): void {
-    if (!this.drops.some((d) => d.node === node)) this.drops.push({ node, stage, reason });
+    if (this.dropped.has(node)) return;
+    this.dropped.add(node);
+    this.drops.push({ node, stage, reason });
   }
 
   /** Sends `requests` and waits until each addressee answered or is gone, or the deadline. */
@@ -221,7 +224,7 @@ export class SecAggSession {
     const wait = awaitStage(
       clock,
       this.settings.stageDeadlineMs,
-      () => [...expected].every((n) => w.done.has(n) || this.lost.has(n) || this.drops.some((d) => d.node === n)),
+      () => [...expected].every((n) => w.done.has(n) || this.lost.has(n) || this.dropped.has(n)),
       (timedOut) => {
         if (timedOut) for (const n of expected) if (!w.done.has(n)) this.drop(n, stage, 'silent');
         // Anything arriving after this is refused as out of stage.
@@ -234,6 +237,3 @@ export class SecAggSession {
     return wait.closed;
   }
 }
-
-/** Stage names in protocol order, for reports. */
-export const SECAGG_STAGE_ORDER: readonly SecAggStage[] = SECAGG_STAGES;

@@ -62,7 +62,7 @@ export class SocketServer implements NodeTransport {
   private engine: Inbound | null = null;
 
   constructor(
-    private readonly io: FedtuneServer,
+    io: FedtuneServer,
     private readonly deps: SocketServerDeps,
   ) {
     io.on('connection', (socket) => this.onConnection(socket));
