@@ -22,6 +22,10 @@ function addToCounter(iv: Uint8Array, blocks: number): Uint8Array {
 const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
 
+/** Plaintext for keystream requests: CTR encryption of zeros. Only ever read, so one is shared. */
+let zeroInput = new Uint8Array(0);
+const MAX_SHARED_ZEROS = 1 << 20;
+
 export const nodeCryptoProvider: CryptoProvider = {
   x25519Many(secretKey, publicKeys) {
     assertBytes('secretKey', secretKey);
@@ -32,7 +36,8 @@ export const nodeCryptoProvider: CryptoProvider = {
       assertBytes(`publicKeys[${i}]`, pk);
       if (pk.length !== 32) throw new RangeError(`X25519 public key ${i} must be 32 bytes, got ${pk.length}`);
       try {
-        const publicKey = nodeCrypto.createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, pk]), format: 'der', type: 'spki' });
+        // A JWK import is about 10x cheaper than DER here (10-15 us vs 140 us, docs/BENCHMARKS.md).
+        const publicKey = nodeCrypto.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(pk.buffer, pk.byteOffset, 32).toString('base64url') }, format: 'jwk' });
         return new Uint8Array(nodeCrypto.diffieHellman({ privateKey, publicKey }));
       } catch {
         return new Uint8Array(32); // OpenSSL refuses an all-zero (low-order) result
@@ -69,8 +74,8 @@ export const nodeCryptoProvider: CryptoProvider = {
     }
     if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`length must be a non-negative integer, got ${length}`);
     const cipher = nodeCrypto.createCipheriv('aes-256-ctr', key, addToCounter(iv, blockOffset));
-    const zeros = new Uint8Array(length);
-    const out = cipher.update(zeros);
+    if (zeroInput.length < length && length <= MAX_SHARED_ZEROS) zeroInput = new Uint8Array(length);
+    const out = cipher.update(length <= zeroInput.length ? zeroInput.subarray(0, length) : new Uint8Array(length));
     cipher.final();
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   },

@@ -2,6 +2,7 @@
 // two X25519 key pairs, and sign them with the enrolled Ed25519 identity in active mode.
 import { FedtuneError } from '../protocol/errors.js';
 import { type SecAggClientState, type SecAggEnv, assertUniqueIds } from './client-state.js';
+import { minThreshold } from './graph.js';
 import { advertiseTranscript, ed25519Sign, x25519KeyPair } from './keys.js';
 import { type AdvertiseKeysMsg, SecAggSetup } from './messages.js';
 import { assertExpectedStage } from './stages.js';
@@ -9,8 +10,9 @@ import { validateMessage } from './validate.js';
 
 /**
  * Accepts the coordinator's setup and answers with this node's public keys.
- * The client refuses a threshold t <= k/2 (the coordinator could then collect both shares of a
- * node from two halves of its neighbours) or t > k, and, when it holds an identity, a passive setup.
+ * The client refuses a threshold below {@link minThreshold} (in active mode t <= k/2, where a lying
+ * coordinator could collect both shares of a node from two halves of its neighbours; a single
+ * share in any mode) or above k, and, when it holds an identity, a passive setup.
  * @throws FedtuneError FT_ERR_STAGE out of order; FT_ERR_MALFORMED for a setup that fails its
  * schema, names another node, or has unsorted/duplicate neighbours; FT_ERR_CONFIG for a weak
  * threshold or a mode the client will not run.
@@ -28,8 +30,9 @@ export function clientAdvertiseKeys(
   if (nb.includes(state.nodeId)) throw new FedtuneError('FT_ERR_MALFORMED', 'setup lists the node as its own neighbour');
   for (let i = 1; i < nb.length; i++) if (!(nb[i - 1]! < nb[i]!)) throw new FedtuneError('FT_ERR_MALFORMED', 'setup.neighbours must be sorted');
   const k = nb.length;
-  if (!(2 * setup.threshold > k) || setup.threshold > k) {
-    throw new FedtuneError('FT_ERR_CONFIG', `threshold ${setup.threshold} must satisfy k/2 < t <= k for k = ${k} neighbours`);
+  const least = minThreshold(k, setup.activeMode);
+  if (setup.threshold < least || setup.threshold > k) {
+    throw new FedtuneError('FT_ERR_CONFIG', `threshold ${setup.threshold} must be in [${least}, ${k}] for k = ${k} neighbours${setup.activeMode ? ' in active mode' : ''}`);
   }
   if (state.identity !== undefined && !setup.activeMode) throw new FedtuneError('FT_ERR_CONFIG', 'this node runs secure aggregation in active mode only');
   if (setup.activeMode && state.identity === undefined) throw new FedtuneError('FT_ERR_CONFIG', 'active mode needs an enrolled identity');

@@ -6,9 +6,9 @@ import { assertU32Array } from './assert.js';
 import { type PairMask, type SecAggClientState, type SecAggEnv, assertUniqueIds, enterStage } from './client-state.js';
 import { x25519Many } from './keys.js';
 import { type MaskedInputChunkMsg, MaskedInputRequest } from './messages.js';
-import { deriveMaskKey, maskRange } from './prg.js';
+import { applyMasks } from './mask-sum.js';
+import { deriveMaskKey } from './prg.js';
 import { validateMessage } from './validate.js';
-import { addWordsInto, subWordsInto } from './word-ops.js';
 
 /**
  * Takes the sealed shares addressed to this node and derives every mask; the state then accepts
@@ -72,13 +72,7 @@ export function clientMaskChunk(state: SecAggClientState, chunkIndex: number, en
     const limit = 2 ** bits;
     for (let i = 0; i < len; i++) if (encoded[i]! >= limit) throw new RangeError(`encoded[${i}] = ${encoded[i]} is not below 2^${bits}`);
   }
-  const out = maskRange(env.crypto, selfMask, start, len, bits);
-  addWordsInto(out, 0, encoded, bits);
-  for (const pm of pairMasks) {
-    const m = maskRange(env.crypto, pm.key, start, len, bits);
-    if (pm.sign === 1) addWordsInto(out, 0, m, bits);
-    else subWordsInto(out, 0, m, bits);
-  }
+  const out = applyMasks(env.crypto, [{ key: selfMask, sign: 1 }, ...pairMasks], encoded.slice(), start, bits);
   return { round: setup.round, chunkIndex, data: out };
 }
 

@@ -104,6 +104,17 @@ export interface GraphParams {
   readonly log2AbortBound: number;
 }
 
+/**
+ * The smallest threshold a node accepts for k neighbours. Active mode: t > k/2, so a coordinator
+ * that lies about who dropped cannot collect t shares of both kinds from two halves of the
+ * neighbours. Honest-but-curious: t >= 2 (one share alone never reveals a secret), since that
+ * coordinator reports dropouts truly and never asks for both (Bonawitz et al. 2017 §6.2 needs only
+ * t above the number of colluding nodes). A complete graph of two nodes (k = 1) takes t = 1.
+ */
+export function minThreshold(k: number, activeMode: boolean): number {
+  return activeMode ? Math.floor(k / 2) + 1 : Math.min(2, k);
+}
+
 function bounds(n: number, k: number, t: number, delta: number, gamma: number, active: boolean): { leak: number; abort: number } {
   // Leak, honest-but-curious: the coordinator learns a node's secret only from t corrupt neighbours.
   // Leak, lying coordinator: honest neighbours each reveal one kind of share, so t of both kinds
@@ -116,9 +127,13 @@ function bounds(n: number, k: number, t: number, delta: number, gamma: number, a
 
 /**
  * Chooses degree k and threshold t. Above {@link ALL_TO_ALL_MAX} it takes the smallest even k for
- * which some t in (k/2, k] has n * P[Bin(k, gamma) >= 2t - k] <= 2^-securityBits and
- * n * P[Bin(k, 1 - delta) < t] <= 2^-correctnessBits (union bounds over nodes, after Bell et al.
- * 2020 §4). Small cohorts, or when no such k < n - 1 exists, use the complete graph with the
+ * which some t in [{@link minThreshold}(k, activeMode), k] has n * P[Bin(k, gamma) >= t] (active
+ * mode: >= 2t - k) <= 2^-securityBits and n * P[Bin(k, 1 - delta) < t] <= 2^-correctnessBits (union
+ * bounds over nodes, after Bell et al. 2020 §4), and the smallest such t (the most dropout-tolerant).
+ * Honest-but-curious, t may be k/2 or less, as in the semi-honest parameters of Bell et al. and of
+ * Google's SecAgg+ graph-parameter finder (fcp/secagg/server/graph_parameter_finder.cc: t just
+ * above the adversarial neighbours); active mode keeps t > k/2. Small cohorts, or when no such
+ * k < n - 1 exists, use the complete graph with the
  * deterministic threshold that ceil(gamma * n) colluders can never reach: t = max(floor(k/2) + 1,
  * colluders + 1), or in active mode t = floor((k + colluders) / 2) + 1 (the coordinator plus the
  * colluders can never hold t shares of both kinds for one node). The log2 bounds then are the
@@ -140,7 +155,7 @@ export function chooseGraphParams(options: GraphParamsOptions): GraphParams {
   if (typeof active !== 'boolean') throw new TypeError('activeMode must be a boolean');
   if (n > ALL_TO_ALL_MAX) {
     for (let k = 2; k < Math.min(n - 1, MAX_DEGREE + 1); k += 2) {
-      for (let t = k / 2 + 1; t <= k; t++) {
+      for (let t = minThreshold(k, active); t <= k; t++) {
         const b = bounds(n, k, t, delta, gamma, active);
         if (b.leak > -sigma) continue;
         if (b.abort <= -eta) return { k, t, allToAll: false, log2LeakBound: b.leak, log2AbortBound: b.abort };

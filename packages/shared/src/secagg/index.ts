@@ -2,6 +2,7 @@
 export * from './ring.js';
 export * from './ring-accumulator.js';
 export * from './prg.js';
+export * from './mask-sum.js';
 export * from './keys.js';
 export * from './shamir.js';
 export * from './graph.js';

@@ -119,7 +119,7 @@ describe('hostile values into the stage functions', () => {
       expect(() => createSecAggServer({ ...base, vectorLength: bad })).toThrow(RangeError);
       expect(() => createSecAggServer({ ...base, threshold: bad })).toThrow(RangeError);
     }
-    expect(() => createSecAggServer({ ...base, threshold: 1 })).toThrow(/deg\/2 < t/);
+    expect(() => createSecAggServer({ ...base, threshold: 1 })).toThrow(/threshold 1 must be in \[2, 2\]/);
     expect(() => createSecAggServer({ ...base, cohort: ['a', 'a', 'b'] })).toThrow(/duplicate/);
     expect(() => createSecAggServer({ ...base, activeMode: true })).toThrow(/identityKeys/);
     expect(() => createSecAggServer({ ...base, chunkElements: CHUNK_ELEMENTS + 1 })).toThrow(RangeError);

@@ -76,25 +76,31 @@ function assertMaskKey(k: unknown): asserts k is MaskKey {
  * @throws TypeError / RangeError for a bad key, range or bits.
  */
 export function maskRange(crypto: CryptoProvider, maskKey: MaskKey, start: number, count: number, bits: number): Uint32Array {
-  assertMaskKey(maskKey);
-  assertInt('start', start, 0, 2 ** 40);
-  assertInt('count', count, 0, 2 ** 30);
   assertBits('bits', bits);
-  const firstBlock = Math.floor(start / 4);
-  const skip = (start % 4) * 4;
-  const stream = crypto.aes256CtrKeystream(maskKey.key, maskKey.iv, firstBlock, skip + 4 * count);
-  let words: Uint32Array;
-  if (LITTLE_ENDIAN && (stream.byteOffset + skip) % 4 === 0) {
-    words = new Uint32Array(stream.buffer, stream.byteOffset + skip, count);
-  } else {
-    words = new Uint32Array(count);
-    const view = new DataView(stream.buffer, stream.byteOffset + skip, 4 * count);
-    for (let i = 0; i < count; i++) words[i] = view.getUint32(4 * i, true);
-  }
+  const words = maskWords(crypto, maskKey, start, count);
   if (bits < 32) {
     const mask = 2 ** bits - 1;
     for (let i = 0; i < count; i++) words[i] = words[i]! & mask;
   }
+  return words;
+}
+
+/**
+ * The same words as {@link maskRange} before the reduction mod 2^bits: a sum of these, reduced
+ * once at the end, equals the sum of reduced masks, because 2^bits divides 2^32.
+ * @throws TypeError / RangeError for a bad key or range.
+ */
+export function maskWords(crypto: CryptoProvider, maskKey: MaskKey, start: number, count: number): Uint32Array {
+  assertMaskKey(maskKey);
+  assertInt('start', start, 0, 2 ** 40);
+  assertInt('count', count, 0, 2 ** 30);
+  const firstBlock = Math.floor(start / 4);
+  const skip = (start % 4) * 4;
+  const stream = crypto.aes256CtrKeystream(maskKey.key, maskKey.iv, firstBlock, skip + 4 * count);
+  if (LITTLE_ENDIAN && (stream.byteOffset + skip) % 4 === 0) return new Uint32Array(stream.buffer, stream.byteOffset + skip, count);
+  const words = new Uint32Array(count);
+  const view = new DataView(stream.buffer, stream.byteOffset + skip, 4 * count);
+  for (let i = 0; i < count; i++) words[i] = view.getUint32(4 * i, true);
   return words;
 }
 

@@ -72,11 +72,16 @@ describe('client refusals', () => {
     expect(code(() => clientShareKeys(clients.get('a')!, { ...shareReqs!.get('a')!, round: 5 }, env))).toBe('FT_ERR_STALE_ROUND');
   });
 
-  it('refuses a threshold t <= k/2 and, with an identity, a passive setup', () => {
-    const setup = { round: 1, nodeId: 'a', neighbours: ['b', 'c', 'd', 'e'], threshold: 2, bits: 32, vectorLength: 4, chunkElements: 4, activeMode: false };
+  it('refuses a one-share threshold, t <= k/2 in active mode, t > k, and, with an identity, a passive setup', () => {
+    const setup = { round: 1, nodeId: 'a', neighbours: ['b', 'c', 'd', 'e'], threshold: 1, bits: 32, vectorLength: 4, chunkElements: 4, activeMode: false };
     expect(code(() => clientAdvertiseKeys(createSecAggClient({ nodeId: 'a' }), setup, env))).toBe('FT_ERR_CONFIG');
-    const withId = createSecAggClient({ nodeId: 'a', identity: identities.get('a'), identityKeys });
-    expect(code(() => clientAdvertiseKeys(withId, { ...setup, threshold: 3 }, env))).toBe('FT_ERR_CONFIG');
+    expect(code(() => clientAdvertiseKeys(createSecAggClient({ nodeId: 'a' }), { ...setup, threshold: 5 }, env))).toBe('FT_ERR_CONFIG');
+    // Honest-but-curious, t = 2 of 4 is accepted (Bell et al.'s semi-honest parameters).
+    expect(clientAdvertiseKeys(createSecAggClient({ nodeId: 'a' }), { ...setup, threshold: 2 }, env).state.stage).toBe('ShareKeys');
+    const withId = () => createSecAggClient({ nodeId: 'a', identity: identities.get('a'), identityKeys });
+    expect(code(() => clientAdvertiseKeys(withId(), { ...setup, threshold: 3 }, env))).toBe('FT_ERR_CONFIG');
+    expect(code(() => clientAdvertiseKeys(withId(), { ...setup, threshold: 2, activeMode: true }, env))).toBe('FT_ERR_CONFIG');
+    expect(clientAdvertiseKeys(withId(), { ...setup, threshold: 3, activeMode: true }, env).state.stage).toBe('ShareKeys');
     expect(code(() => clientAdvertiseKeys(createSecAggClient({ nodeId: 'a' }), { ...setup, threshold: 3, nodeId: 'b' }, env))).toBe('FT_ERR_MALFORMED');
     expect(code(() => clientAdvertiseKeys(createSecAggClient({ nodeId: 'a' }), { ...setup, threshold: 3, neighbours: ['c', 'b', 'd', 'e'] }, env))).toBe('FT_ERR_MALFORMED');
   });

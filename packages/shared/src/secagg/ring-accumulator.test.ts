@@ -32,6 +32,20 @@ describe('RingAccumulator (WebAssembly SIMD)', () => {
     );
   });
 
+  it('adds chunks longer than its copy block, at unaligned offsets, like the scalar add', () => {
+    const length = 20_011;
+    const acc = new RingAccumulator(length, 12_000);
+    const ref = new Uint32Array(length);
+    let seed = 7;
+    const next = () => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0);
+    for (const [offset, len] of [[0, 12_000], [3, 11_999], [8_011, 12_000], [17, 9_001]] as const) {
+      const x = Uint32Array.from({ length: len }, next);
+      acc.add(x, offset);
+      ringAddInto(ref, x, 32, offset);
+    }
+    expect(acc.sum).toEqual(ref);
+  });
+
   it('wraps at 2^32 in every lane and matches the JS fallback', () => {
     const simd = new RingAccumulator(9, 9);
     const js = new RingAccumulator(9, 9, false);

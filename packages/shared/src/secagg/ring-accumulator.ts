@@ -3,7 +3,7 @@
 // is added at about memory speed instead of a scalar JS loop's quarter of it. Lanes wrap mod 2^32;
 // since 2^b divides 2^32 the reduction mod 2^b waits until read-out (decodeFromRing and
 // unmaskRange both reduce). Falls back to the JS loop where WebAssembly SIMD is missing.
-import { addWordsInto } from './word-ops.js';
+import { addWordsInto, subWordsInto } from './word-ops.js';
 
 const leb = (n: number): number[] => {
   const out: number[] = [];
@@ -21,34 +21,40 @@ const name = (s: string): number[] => [...leb(s.length), ...new TextEncoder().en
 
 const I32 = 0x7f;
 const [LOCAL_GET, LOCAL_SET, I32_CONST, I32_ADD, I32_GE_U, BLOCK, LOOP, BR, BR_IF, END, VOID] = [0x20, 0x21, 0x41, 0x6a, 0x4f, 0x02, 0x03, 0x0c, 0x0d, 0x0b, 0x40];
-const V128_LOAD = [0xfd, 0x00, 4, 0]; // memarg: align 2^4, offset 0
-const V128_STORE = [0xfd, 0x0b, 4, 0];
+const load = (offset: number) => [0xfd, 0x00, 4, ...leb(offset)]; // memarg: align 2^4, offset
+const store = (offset: number) => [0xfd, 0x0b, 4, ...leb(offset)];
 const I32X4_ADD = [0xfd, ...leb(174)];
+const I32X4_SUB = [0xfd, ...leb(177)];
+const SIXTY_FOUR = [0xc0, 0x00]; // i32.const takes signed LEB128: 64 needs two bytes
 
 /**
  * (module (import "env" "mem" (memory 1))
  *   (func (export "add") (param $dst i32) (param $src i32) (param $bytes i32) (local $end i32)
- *     end = dst + bytes; while (dst < end) { v128[dst] = i32x4.add(v128[dst], v128[src]); dst += 16; src += 16 }))
+ *     end = dst + bytes; while (dst < end) { four times, at o = 0, 16, 32, 48:
+ *       v128[dst + o] = i32x4.add(v128[dst + o], v128[src + o]); dst += 64; src += 64 })
+ *   (func (export "sub") ... the same with i32x4.sub))
+ * `bytes` must be a multiple of 64 (the loop is unrolled four v128s deep).
  */
 function assemble(): Uint8Array {
   const [dst, src, bytes, end] = [0, 1, 2, 3];
-  const body = [
+  const body = (op: number[]) => [
     ...vector([[1, I32]]),
     LOCAL_GET, dst, LOCAL_GET, bytes, I32_ADD, LOCAL_SET, end,
     BLOCK, VOID, LOOP, VOID,
     LOCAL_GET, dst, LOCAL_GET, end, I32_GE_U, BR_IF, 1,
-    LOCAL_GET, dst, LOCAL_GET, dst, ...V128_LOAD, LOCAL_GET, src, ...V128_LOAD, ...I32X4_ADD, ...V128_STORE,
-    LOCAL_GET, dst, I32_CONST, 16, I32_ADD, LOCAL_SET, dst,
-    LOCAL_GET, src, I32_CONST, 16, I32_ADD, LOCAL_SET, src,
+    ...[0, 16, 32, 48].flatMap((o) => [LOCAL_GET, dst, LOCAL_GET, dst, ...load(o), LOCAL_GET, src, ...load(o), ...op, ...store(o)]),
+    LOCAL_GET, dst, I32_CONST, ...SIXTY_FOUR, I32_ADD, LOCAL_SET, dst,
+    LOCAL_GET, src, I32_CONST, ...SIXTY_FOUR, I32_ADD, LOCAL_SET, src,
     BR, 0, END, END, END,
   ];
+  const code = (b: number[]) => [...leb(b.length), ...b];
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, vector([[0x60, ...vector([[I32], [I32], [I32]]), 0]])), // type: (i32 i32 i32) -> ()
     ...section(2, vector([[...name('env'), ...name('mem'), 0x02, 0x00, 1]])), // import memory, min 1 page
-    ...section(3, vector([[0]])), // one function of type 0
-    ...section(7, vector([[...name('add'), 0x00, 0]])), // export it
-    ...section(10, vector([[...leb(body.length), ...body]])),
+    ...section(3, vector([[0], [0]])), // two functions of type 0
+    ...section(7, vector([[...name('add'), 0x00, 0], [...name('sub'), 0x00, 1]])), // export both
+    ...section(10, vector([code(body(I32X4_ADD)), code(body(I32X4_SUB))])),
   ]);
 }
 
@@ -76,13 +82,17 @@ export function ringSimdAvailable(): boolean {
 }
 
 const PAGE = 65_536;
+/** Words copied into the scratch per SIMD add in {@link RingAccumulator.add}: 16 KiB, half a typical L1d. */
+const COPY_BLOCK = 4096;
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
+
+type SimdOp = (dst: number, src: number, bytes: number) => void;
 
 export class RingAccumulator {
   /** The running sum (mod 2^32 until read-out reduces it mod 2^bits). */
   readonly sum: Uint32Array;
   private readonly scratch: Uint32Array | null;
-  private readonly simdAdd: ((dst: number, src: number, bytes: number) => void) | null;
+  private readonly simd: { add: SimdOp; sub: SimdOp } | null;
 
   /**
    * @param length elements in the sum; @param maxChunk the longest vector ever added at once.
@@ -96,7 +106,7 @@ export class RingAccumulator {
     if (mod === null) {
       this.sum = new Uint32Array(length);
       this.scratch = null;
-      this.simdAdd = null;
+      this.simd = null;
       return;
     }
     const sumBytes = align16(4 * length);
@@ -105,7 +115,7 @@ export class RingAccumulator {
     // The memory never grows after this, so these views stay attached.
     this.sum = new Uint32Array(memory.buffer, 0, length);
     this.scratch = new Uint32Array(memory.buffer, sumBytes, maxChunk);
-    this.simdAdd = instance.exports.add as (dst: number, src: number, bytes: number) => void;
+    this.simd = { add: instance.exports.add as SimdOp, sub: instance.exports.sub as SimdOp };
   }
 
   /**
@@ -118,25 +128,44 @@ export class RingAccumulator {
 
   /** Adds the first `length` scratch elements at `offset`. @throws RangeError as {@link add}, or without SIMD. */
   addFromScratch(length: number, offset: number): void {
-    if (this.simdAdd === null || this.scratch === null) throw new RangeError('no SIMD scratch: use add()');
-    if (!Number.isSafeInteger(length) || length < 0 || length > this.scratch.length) throw new RangeError(`length ${length} outside the scratch of ${this.scratch.length}`);
-    if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > this.sum.length) throw new RangeError(`${length} at offset ${offset} overruns the sum of ${this.sum.length}`);
-    const lanes = length - (length % 4);
-    this.simdAdd(this.sum.byteOffset + 4 * offset, this.scratch.byteOffset, 4 * lanes);
-    for (let i = lanes; i < length; i++) this.sum[offset + i] = (this.sum[offset + i]! + this.scratch[i]!) >>> 0;
+    this.fromScratch(length, offset, 1);
   }
 
   /** sum[offset + i] += chunk[i] (mod 2^32). @throws RangeError when the chunk overruns the sum or the scratch. */
   add(chunk: Uint32Array, offset: number): void {
+    this.apply(chunk, offset, 1);
+  }
+
+  /** sum[offset + i] -= chunk[i] (mod 2^32). @throws RangeError as {@link add}. */
+  subtract(chunk: Uint32Array, offset: number): void {
+    this.apply(chunk, offset, -1);
+  }
+
+  private apply(chunk: Uint32Array, offset: number, sign: 1 | -1): void {
     if (!Number.isSafeInteger(offset) || offset < 0 || offset + chunk.length > this.sum.length) {
       throw new RangeError(`chunk of ${chunk.length} at offset ${offset} overruns the sum of ${this.sum.length}`);
     }
-    if (this.simdAdd === null || this.scratch === null) {
-      addWordsInto(this.sum, offset, chunk, 32);
+    if (this.simd === null || this.scratch === null) {
+      (sign === 1 ? addWordsInto : subWordsInto)(this.sum, offset, chunk, 32);
       return;
     }
     if (chunk.length > this.scratch.length) throw new RangeError(`chunk of ${chunk.length} exceeds the accumulator's ${this.scratch.length}`);
-    this.scratch.set(chunk);
-    this.addFromScratch(chunk.length, offset);
+    // Copy and add a cache-sized block at a time, so the copied words are still in L1 when the
+    // SIMD loop reads them (one pass over the whole chunk would go out to L2/L3 and back).
+    for (let s = 0; s < chunk.length; s += COPY_BLOCK) {
+      const part = chunk.subarray(s, s + COPY_BLOCK);
+      this.scratch.set(part);
+      this.fromScratch(part.length, offset + s, sign);
+    }
+  }
+
+  private fromScratch(length: number, offset: number, sign: 1 | -1): void {
+    if (this.simd === null || this.scratch === null) throw new RangeError('no SIMD scratch: use add()');
+    if (!Number.isSafeInteger(length) || length < 0 || length > this.scratch.length) throw new RangeError(`length ${length} outside the scratch of ${this.scratch.length}`);
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > this.sum.length) throw new RangeError(`${length} at offset ${offset} overruns the sum of ${this.sum.length}`);
+    const lanes = length - (length % 16);
+    (sign === 1 ? this.simd.add : this.simd.sub)(this.sum.byteOffset + 4 * offset, this.scratch.byteOffset, 4 * lanes);
+    const { sum, scratch } = this;
+    for (let i = lanes; i < length; i++) sum[offset + i] = (sum[offset + i]! + sign * scratch[i]!) >>> 0;
   }
 }

@@ -4,7 +4,7 @@ import type { RandomSource } from '../crypto/random.js';
 import { FedtuneError } from '../protocol/errors.js';
 import { CHUNK_ELEMENTS, MAX_MODEL_ELEMENTS } from '../protocol/limits.js';
 import { assertBits, assertBytes, assertId, assertInt } from './assert.js';
-import { type Neighbourhoods, assertNeighbourhoods, hararyGraph } from './graph.js';
+import { type Neighbourhoods, assertNeighbourhoods, hararyGraph, minThreshold } from './graph.js';
 import { type AdvertiseKeysMsg, MAX_SECAGG_COHORT, type RevealedShare, type SecAggAbort, type SecAggSetup, type ShareKeysMsg } from './messages.js';
 import { RingAccumulator } from './ring-accumulator.js';
 import { type SecAggStage, type SecAggStageOrDone, assertExpectedStage } from './stages.js';
@@ -58,7 +58,7 @@ export interface SecAggServerOptions {
   k?: number;
   /** A ready graph (e.g. for tests); otherwise built from `k` with `rng`. */
   graph?: Neighbourhoods;
-  /** Shamir threshold t; every node needs deg/2 < t <= deg. */
+  /** Shamir threshold t; every node needs minThreshold(deg, activeMode) <= t <= deg. */
   threshold: number;
   bits: number;
   vectorLength: number;
@@ -71,7 +71,7 @@ export interface SecAggServerOptions {
 
 /**
  * Starts a round: builds the graph and the setup message for every cohort node.
- * @throws TypeError / RangeError for bad options (duplicate ids, a threshold outside (deg/2, deg],
+ * @throws TypeError / RangeError for bad options (duplicate ids, a threshold outside [minThreshold(deg), deg],
  * a missing identity key in active mode, sizes beyond the wire limits).
  */
 export function createSecAggServer(options: SecAggServerOptions): { state: SecAggServerState; setups: Map<string, SecAggSetup> } {
@@ -91,8 +91,9 @@ export function createSecAggServer(options: SecAggServerOptions): { state: SecAg
   if (graph.size !== cohort.length || cohort.some((id) => !graph.has(id))) throw new RangeError('graph does not cover exactly the cohort');
   assertInt('threshold', options.threshold, 1, 255);
   for (const [id, nb] of graph) {
-    if (!(2 * options.threshold > nb.length) || options.threshold > nb.length) {
-      throw new RangeError(`threshold ${options.threshold} must satisfy deg/2 < t <= deg; ${id} has degree ${nb.length}`);
+    const least = minThreshold(nb.length, options.activeMode);
+    if (options.threshold < least || options.threshold > nb.length) {
+      throw new RangeError(`threshold ${options.threshold} must be in [${least}, ${nb.length}]${options.activeMode ? ' (active mode)' : ''}; ${id} has degree ${nb.length}`);
     }
   }
   if (options.activeMode) {

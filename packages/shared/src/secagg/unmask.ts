@@ -1,16 +1,13 @@
 // Streaming mask removal (Bonawitz et al. 2017 §4 round 4, server side): an UnmaskPlan lists the
 // masks left in the running sum; unmaskRange removes them from any element range on its own, so a
-// coordinator can split the work by chunk across worker threads. AES-256-CTR random access (prg.ts).
+// coordinator can split the work by chunk across worker threads. AES-256-CTR random access (prg.ts),
+// applied block by block with the SIMD accumulator (mask-sum.ts).
 import type { CryptoProvider } from '../crypto/provider.js';
 import { assertBits, assertInt, assertU32Array } from './assert.js';
-import { type MaskKey, maskRange } from './prg.js';
-import { addWordsInto, subWordsInto } from './word-ops.js';
+import { type SignedMask, applyMasks } from './mask-sum.js';
 
 /** One mask to remove: sum += sign * PRG(key). Plain data, so it can be posted to a worker. */
-export interface UnmaskTerm {
-  readonly key: MaskKey;
-  readonly sign: 1 | -1;
-}
+export type UnmaskTerm = SignedMask;
 
 /** Everything needed to unmask the sum; structured-cloneable. */
 export interface UnmaskPlan {
@@ -21,9 +18,6 @@ export interface UnmaskPlan {
   /** U3: the nodes whose inputs make up the sum. */
   readonly survivors: readonly string[];
 }
-
-/** Elements expanded per mask at a time: bounds temporary memory to 256 KiB per term. */
-const BLOCK = 65_536;
 
 /**
  * Removes the plan's masks from `target`, which holds sum elements [start, start + target.length).
@@ -36,15 +30,7 @@ export function unmaskRange(crypto: CryptoProvider, plan: UnmaskPlan, target: Ui
   assertU32Array('target', target);
   assertInt('start', start, 0, plan.vectorLength);
   if (start + target.length > plan.vectorLength) throw new RangeError(`range [${start}, ${start + target.length}) passes vector length ${plan.vectorLength}`);
-  const bits = plan.bits;
-  for (let off = 0; off < target.length; off += BLOCK) {
-    const len = Math.min(BLOCK, target.length - off);
-    for (const term of plan.terms) {
-      const m = maskRange(crypto, term.key, start + off, len, bits);
-      if (term.sign === 1) addWordsInto(target, off, m, bits);
-      else subWordsInto(target, off, m, bits);
-    }
-  }
+  applyMasks(crypto, plan.terms, target, start, plan.bits);
   return target;
 }
 

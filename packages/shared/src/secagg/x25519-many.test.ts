@@ -31,6 +31,22 @@ describe('x25519Many (node:crypto fast path)', () => {
     );
   });
 
+  it('property: identical to tweetnacl for arbitrary 32-byte public keys (top bit set, non-canonical)', () => {
+    const outcome = (f: () => Uint8Array) => {
+      try {
+        return Buffer.from(f()).toString('hex');
+      } catch (e) {
+        return `throws ${(e as Error).message}`;
+      }
+    };
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), (sk, pk) => {
+        expect(outcome(() => x25519Many(nodeCryptoProvider, sk, [pk])[0]!)).toBe(outcome(() => x25519(sk, pk)));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('refuses a low-order point on both paths, and bad lengths', () => {
     const sk = hex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a');
     for (const p of [nodeCryptoProvider, portable]) {
