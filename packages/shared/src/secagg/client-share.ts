@@ -2,7 +2,7 @@
 // self-mask seed b_u, Shamir-share b_u and s_u^SK among the neighbours, seal one message each.
 import { FedtuneError } from '../protocol/errors.js';
 import { type SecAggClientState, type SecAggEnv, assertUniqueIds, enterStage } from './client-state.js';
-import { advertiseTranscript, ed25519Verify, sealBox, shareBoxKey } from './keys.js';
+import { advertiseTranscript, ed25519Verify, sealBox, shareBoxKeys } from './keys.js';
 import { type NeighbourKeys, type ShareKeysMsg, ShareKeysRequest } from './messages.js';
 import { shamirSplit } from './shamir.js';
 import { encodeSharePlaintext } from './share-message.js';
@@ -58,13 +58,14 @@ export function clientShareKeys(
   const k = setup.neighbours.length;
   const bShares = shamirSplit(selfSeed, setup.threshold, k, env.rng);
   const sShares = shamirSplit(sKeys.secretKey, setup.threshold, k, env.rng);
-  const shares: ShareKeysMsg['shares'] = [];
-  setup.neighbours.forEach((v, i) => {
+  const peers = setup.neighbours.flatMap((v, i) => {
     const keys = neighbourKeys.get(v);
-    if (keys === undefined) return;
-    const plaintext = encodeSharePlaintext({ from: state.nodeId, to: v, round: setup.round, x: i + 1, bShare: bShares[i]!.y, sShare: sShares[i]!.y });
-    const boxKey = shareBoxKey(env.crypto, cKeys.secretKey, keys.cPk, setup.round, state.nodeId, v);
-    shares.push({ to: v, ciphertext: sealBox(boxKey, plaintext, env.rng) });
+    return keys === undefined ? [] : [{ id: v, publicKey: keys.cPk, x: i + 1 }];
+  });
+  const boxKeys = shareBoxKeys(env.crypto, cKeys.secretKey, peers, setup.round, state.nodeId);
+  const shares: ShareKeysMsg['shares'] = peers.map(({ id: v, x }, i) => {
+    const plaintext = encodeSharePlaintext({ from: state.nodeId, to: v, round: setup.round, x, bShare: bShares[x - 1]!.y, sShare: sShares[x - 1]!.y });
+    return { to: v, ciphertext: sealBox(boxKeys[i]!, plaintext, env.rng) };
   });
   return { state: { ...state, stage: 'MaskedInput', neighbourKeys, selfSeed }, message: { round: setup.round, shares } };
 }

@@ -2,7 +2,7 @@
 // reveal the share of b_v if v survived or of s_v^SK if v dropped, never both for one node.
 import { FedtuneError } from '../protocol/errors.js';
 import { type SecAggClientState, type SecAggEnv, assertUniqueIds, clientAbort, enterStage } from './client-state.js';
-import { consistencyTranscript, ed25519Verify, openBox, shareBoxKey } from './keys.js';
+import { consistencyTranscript, ed25519Verify, openBox, shareBoxKeys } from './keys.js';
 import { type RevealedShare, UnmaskRequest, type UnmaskMsg } from './messages.js';
 import { decodeSharePlaintext } from './share-message.js';
 import { validateMessage } from './validate.js';
@@ -35,9 +35,10 @@ export function clientUnmask(state: SecAggClientState, request: UnmaskRequest, e
   if (setup.activeMode) checkSignatures(state, request, survivors);
 
   const shares: RevealedShare[] = [];
-  for (const [v, sealed] of received) {
-    const keys = neighbourKeys.get(v)!;
-    const plain = decodeSharePlaintext(openBox(shareBoxKey(env.crypto, cKeys.secretKey, keys.cPk, setup.round, state.nodeId, v), sealed));
+  const senders = [...received.keys()];
+  const boxKeys = shareBoxKeys(env.crypto, cKeys.secretKey, senders.map((v) => ({ id: v, publicKey: neighbourKeys.get(v)!.cPk })), setup.round, state.nodeId);
+  for (const [i, v] of senders.entries()) {
+    const plain = decodeSharePlaintext(openBox(boxKeys[i]!, received.get(v)!));
     if (plain.from !== v || plain.to !== state.nodeId || plain.round !== setup.round) {
       throw new FedtuneError('FT_ERR_MALFORMED', `sealed share from ${v} is addressed otherwise`);
     }

@@ -100,8 +100,17 @@ export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signat
  * @throws as {@link x25519}, and TypeError / RangeError for a bad round or id.
  */
 export function shareBoxKey(crypto: CryptoProvider, mySecret: Uint8Array, theirPublic: Uint8Array, round: number, me: string, them: string): Uint8Array {
-  const shared = x25519(mySecret, theirPublic);
-  return crypto.hkdfSha256(shared, encoder.encode(SECAGG_LABEL), contextInfo('share-box', round, [me, them]), 32);
+  return shareBoxKeys(crypto, mySecret, [{ id: them, publicKey: theirPublic }], round, me)[0]!;
+}
+
+/**
+ * {@link shareBoxKey} for many peers at once: one X25519 batch ({@link x25519Many}) for all of them.
+ * @throws as {@link shareBoxKey}.
+ */
+export function shareBoxKeys(crypto: CryptoProvider, mySecret: Uint8Array, peers: readonly { id: string; publicKey: Uint8Array }[], round: number, me: string): Uint8Array[] {
+  const infos = peers.map((p) => contextInfo('share-box', round, [me, p.id]));
+  const shared = x25519Many(crypto, mySecret, peers.map((p) => p.publicKey));
+  return shared.map((secret, i) => crypto.hkdfSha256(secret, encoder.encode(SECAGG_LABEL), infos[i]!, 32));
 }
 
 /**
