@@ -105,6 +105,33 @@ describe('differential privacy over real sockets', () => {
     expect(summaries.every((s) => s.epsilon! <= budget)).toBe(true);
   });
 
+  it('under DP, per-node training metrics stay on the node; local DP-SGD nodes report only their epsilon', async () => {
+    const d = 10;
+    // Nodes that, like DpSgdTrainer, report trainLoss (un-noised) and their own epsilon.
+    class Reporting extends ToyTrainer {
+      constructor(private readonly epsilon: number) {
+        super({ target: new Float32Array(d), rate: 0 });
+      }
+      override async fit(config: Parameters<ToyTrainer['fit']>[0]) {
+        const out = await super.fit(config);
+        return { ...out, metrics: { ...out.metrics, epsilon: this.epsilon } };
+      }
+    }
+    const base = { rounds: 2, minNodes: 2, minResults: 2, selection: { kind: 'uniform' as const, clientsPerRound: 2, overSelection: 0 }, evaluateEvery: 0 };
+    const run = async (dp: object | undefined) => {
+      const { coordinator, url } = await startCoordinator({ ...base, ...(dp === undefined ? {} : { dp }) }, zeros(d));
+      await startClients(url, [new Reporting(1.25), new Reporting(2.5)]);
+      return coordinator.run();
+    };
+    const plain = await run(undefined);
+    expect(plain.every((s) => typeof s.trainLoss === 'number')).toBe(true);
+    const local = await run({ mode: 'local-sgd', clip: 1, noiseMultiplier: 1, delta: 1e-5 });
+    expect(local.map((s) => s.trainLoss)).toEqual([null, null]);
+    expect(local.map((s) => s.epsilon)).toEqual([2.5, 2.5]);
+    const central = await run({ mode: 'central', clip: 1, noiseMultiplier: 1, delta: 1e-5 });
+    expect(central.map((s) => s.trainLoss)).toEqual([null, null]);
+  });
+
   it('keeps the privacy ledger across a coordinator restart', async () => {
     const d = 10;
     const dataDir = await mkdtemp(join(tmpdir(), 'fedtune-ledger-'));

@@ -39,6 +39,7 @@ import {
 import { io, type Socket } from 'socket.io-client';
 import { SecAggParticipant } from './secagg-participant.js';
 import type { LocalTrainer } from './training/trainer.js';
+import { reportableMetrics } from './training/reportable-metrics.js';
 
 /** Where a simulated node can vanish: before training, halfway through its upload, or at a SecAgg stage's request. */
 export type DropPoint = 'before-train' | 'mid-upload' | `secagg:${SecAggStage}`;
@@ -303,7 +304,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
         trainer.setWeights(global.data);
         const outcome = await trainer.fit(m.config);
         numExamples = outcome.numExamples;
-        metrics = outcome.metrics;
+        metrics = reportableMetrics(m.config, outcome.metrics);
         vector = subtract(trainer.getWeights(), global.data);
       }
       const bad = firstNonFinite(vector);
