@@ -60,7 +60,7 @@ describe('differential privacy over real sockets', () => {
     expect(summaries.map((s) => s.epsilon!)).toEqual([...summaries.map((s) => s.epsilon!)].sort((a, b) => a - b));
   });
 
-  it('distributed mode: the nodes discrete Gaussian shares sum, through SecAgg, to the intended noise', async () => {
+  it.each(['discrete-gaussian', 'skellam'] as const)('distributed mode (%s): the nodes\' noise shares sum, through SecAgg, to the intended noise', async (noise) => {
     const d = 2000;
     const n = 5;
     const z = 1;
@@ -74,7 +74,7 @@ describe('differential privacy over real sockets', () => {
         selection: { kind: 'uniform', clientsPerRound: n, overSelection: 0 },
         evaluateEvery: 0,
         secagg: { l2Clip: clip },
-        dp: { mode: 'distributed', clip, noiseMultiplier: z, delta: 1e-5, minSurvivors: t },
+        dp: { mode: 'distributed', clip, noiseMultiplier: z, delta: 1e-5, minSurvivors: t, noise },
       },
       zeros(d),
     );
@@ -82,12 +82,17 @@ describe('differential privacy over real sockets', () => {
     const { summaries, increments: inc } = await increments((cb) => coordinator.run(cb), () => coordinator.store.current!.weights.data);
     expect(summaries.every((s) => s.status === 'completed' && s.survivors === n)).toBe(true);
     const scale = summaries[0]!.secagg!.scale;
-    // Each node: N_Z(0, sigma^2), sigma^2 = (z * Delta2)^2 / t, Delta2 = C*scale + sqrt(d) (KLS21);
-    // the mean of n nodes in model units has variance n sigma^2 / (scale n)^2.
+    // Each node: N_Z(0, sigma^2) or Skellam of variance sigma^2, sigma^2 = (z * Delta2)^2 / t,
+    // Delta2 = C*scale + sqrt(d) (KLS21); the mean of n nodes in model units has variance
+    // n sigma^2 / (scale n)^2.
     const delta2 = clip * scale + Math.sqrt(d);
     const sigma2 = (z * delta2) ** 2 / t;
     expectVariance(inc, (n * sigma2) / (scale * n) ** 2);
     expect(summaries[2]!.epsilon!).toBeGreaterThan(summaries[0]!.epsilon!);
+    // Either mechanism costs a little more than the continuous Gaussian at the same z (q = 1).
+    const gaussian = sampledGaussianEpsilon({ samplingRate: 1, noiseMultiplier: z, steps: 3, delta: 1e-5 }).epsilon;
+    expect(summaries[2]!.epsilon!).toBeGreaterThanOrEqual(gaussian);
+    expect(summaries[2]!.epsilon!).toBeLessThan(gaussian * 1.05);
   });
 
   it('stops before a round that would exceed the budget, and says why', async () => {

@@ -84,5 +84,9 @@ describe('fedtune-sim', () => {
     expect(await main(['run', '--dp', 'distributed', '--noise', '1'], () => {}, () => {})).toBe(2);
     expect(await main(['run', '--dp', 'central'], () => {}, () => {})).toBe(2);
     expect(await main(['run', '--backend', 'quantum'], () => {}, () => {})).toBe(2);
+    err = '';
+    expect(await main(['run', '--secagg', '--dp', 'distributed', '--noise', '1', '--dp-noise', 'laplace'], () => {}, (s) => (err += s))).toBe(2);
+    expect(err).toContain('--dp-noise must be discrete-gaussian or skellam');
+    expect(await main(['run', '--dp', 'central', '--noise', '1', '--dp-noise', 'skellam'], () => {}, () => {})).toBe(2);
   });
 });

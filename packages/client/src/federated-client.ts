@@ -9,6 +9,7 @@ import {
   chunkCount,
   chunkView,
   DiscreteGaussian,
+  Skellam,
   clipL2,
   encodeToRing,
   systemRandom,
@@ -314,14 +315,15 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       if (dpClip !== undefined && m.secagg === undefined) vector = clipL2(vector, dpClip).clipped;
       if (m.secagg !== undefined) {
         // Clip (the ring needs a bound), encode with unbiased randomized rounding, add this node's
-        // share of the distributed discrete Gaussian (Kairouz, Liu, Steinke 2021) in ring units, and
-        // wait for the SecAgg stages. Per-node metrics stay here: the coordinator learns only the sum.
+        // share of the distributed noise in ring units (discrete Gaussian, Kairouz, Liu, Steinke
+        // 2021, or Skellam, Agarwal, Kairouz, Liu 2021, as the round says), and wait for the SecAgg
+        // stages. Per-node metrics stay here: the coordinator learns only the sum.
         const { clipped } = clipL2(vector, Math.min(m.secagg.l2Clip, dpClip ?? Infinity));
         const variance = m.config.dpLocalVariance;
         let noise: Int32Array | undefined;
         if (typeof variance === 'number' && variance > 0) {
           noise = new Int32Array(clipped.length);
-          new DiscreteGaussian(variance).fill(this.random, noise);
+          (m.config.dpNoise === 'skellam' ? Skellam.fromVariance(variance) : new DiscreteGaussian(variance)).fill(this.random, noise);
         }
         this.secagg.prepare(m.round, encodeToRing(clipped, m.secagg, this.random, noise));
         let bytes = 0;

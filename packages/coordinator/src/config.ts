@@ -69,8 +69,9 @@ export const CoordinatorConfigSchema = Type.Object({
     }),
   ),
   /**
-   * Differential privacy. `distributed` (needs secagg): nodes add discrete Gaussian noise sized so
-   * the sum over `minSurvivors` has the target; `central`: the coordinator noises the sum;
+   * Differential privacy. `distributed` (needs secagg): nodes add integer noise, `noise`
+   * `discrete-gaussian` (default; Kairouz, Liu, Steinke 2021) or `skellam` (Agarwal, Kairouz, Liu
+   * 2021), sized so the sum over `minSurvivors` has the target; `central`: the coordinator noises the sum;
    * `local-sgd`: nodes run DP-SGD and account for themselves. Give noiseMultiplier, or
    * targetEpsilon to solve it for the planned rounds.
    */
@@ -85,6 +86,7 @@ export const CoordinatorConfigSchema = Type.Object({
       minSurvivors: Type.Optional(Type.Integer({ minimum: 1 })),
       localNoiseMultiplier: Type.Optional(Type.Number({ minimum: 0 })),
       localClip: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+      noise: Type.Union([Type.Literal('discrete-gaussian'), Type.Literal('skellam')], { default: 'discrete-gaussian' }),
     }),
   ),
   /** Nodes enrolled in the federation (N): the sampling rate is K/N under uniform selection. */

@@ -37,6 +37,7 @@ function wrapWithDp(inner: Strategy, config: CoordinatorConfig, random: RandomSo
       clip: dp.clip,
       delta: dp.delta,
       minSurvivors: dp.minSurvivors ?? config.minResults,
+      noise: dp.noise,
       ...(dp.noiseMultiplier === undefined ? {} : { noiseMultiplier: dp.noiseMultiplier }),
       ...(dp.targetEpsilon === undefined ? {} : { targetEpsilon: dp.targetEpsilon }),
       ...(dp.budgetEpsilon === undefined ? {} : { budgetEpsilon: dp.budgetEpsilon }),

@@ -1,15 +1,9 @@
 // Noise and accounting costs: exact discrete Gaussian throughput (CKS20 Algorithm 3, fast path and
 // bigint-only path) for a d-dimensional noise vector, continuous Gaussian noise, RDP and PLD epsilon.
-import type { BenchFigure, BenchFn } from '../../../scripts/bench-types.js';
+import { timeMs as time, type BenchFigure, type BenchFn } from '../../../scripts/bench-types.js';
 import { nodeCryptoProvider as crypto } from '../src/crypto/node-crypto.js';
 import { seededRandom, systemRandom } from '../src/crypto/random.js';
 import { addGaussianNoise, DiscreteGaussian, pldEpsilon, sampledGaussianEpsilon } from '../src/dp/index.js';
-
-function time(f: () => void): number {
-  const t0 = performance.now();
-  f();
-  return performance.now() - t0;
-}
 
 export const bench: BenchFn = async ({ tiny }) => {
   const d = tiny ? 1000 : 1_000_000;

@@ -30,6 +30,8 @@ Options:
   --secagg-clip C         L2 clip bound of each delta before ring encoding (default 10)
   --secagg-active         active mode: enrolled Ed25519 identities sign keys; ConsistencyCheck
   --dp MODE               distributed (needs --secagg) | central | local-sgd | off (default off)
+  --dp-noise N            distributed: discrete-gaussian (default) | skellam, the integer noise
+                          each node adds before masking
   --clip C                DP: L2 clip bound of each node's delta (default 1)
   --noise Z               DP: noise multiplier z; or
   --epsilon E             DP: solve z so the planned rounds spend at most E, and stop at E
@@ -140,6 +142,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => voi
         'secagg-clip': { type: 'string' },
         'secagg-active': { type: 'boolean', default: false },
         dp: { type: 'string', default: 'off' },
+        'dp-noise': { type: 'string', default: 'discrete-gaussian' },
         clip: { type: 'string' },
         noise: { type: 'string' },
         epsilon: { type: 'string' },
@@ -168,6 +171,9 @@ export async function main(argv: string[], out: (s: string) => void = (s) => voi
     if (dpMode !== 'off' && values.noise === undefined && values.epsilon === undefined) throw new UsageError(`--dp ${dpMode} needs --noise Z or --epsilon E`);
     if (dpMode === 'local-sgd' && values.epsilon !== undefined) throw new UsageError('--dp local-sgd takes --noise Z: each node accounts for itself at its own sampling rate');
     if (values.noise !== undefined && values.epsilon !== undefined) throw new UsageError('give --noise or --epsilon, not both');
+    const dpNoise = values['dp-noise'] as 'discrete-gaussian' | 'skellam';
+    if (dpNoise !== 'discrete-gaussian' && dpNoise !== 'skellam') throw new UsageError(`--dp-noise must be discrete-gaussian or skellam, got ${JSON.stringify(dpNoise)}`);
+    if (dpNoise !== 'discrete-gaussian' && dpMode !== 'distributed') throw new UsageError('--dp-noise applies to --dp distributed only');
     if (values['sample-rate'] !== undefined && perRound !== undefined) throw new UsageError('give --clients-per-round or --sample-rate, not both');
     const dp =
       dpMode === 'off'
@@ -178,6 +184,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => voi
             delta: numberFlag('delta', values.delta, 1e-5, 1e-300, 0.999),
             ...(values.noise === undefined ? {} : { noiseMultiplier: numberFlag('noise', values.noise, 1, 1e-9, 1e9) }),
             ...(values.epsilon === undefined ? {} : { targetEpsilon: numberFlag('epsilon', values.epsilon, 1, 1e-9, 1e9) }),
+            noise: dpNoise,
           };
     const report = await runSimulation({
       ...(dp === undefined ? {} : { dp }),

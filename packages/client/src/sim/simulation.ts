@@ -24,7 +24,7 @@ export interface SimulationOptions {
   /** Secure aggregation (SecAgg+); `l2Clip` bounds each delta for the ring encoding. */
   secagg?: { l2Clip: number; activeMode?: boolean };
   /** Differential privacy; `distributed` needs secagg. Give noiseMultiplier or targetEpsilon. */
-  dp?: { mode: 'distributed' | 'central' | 'local-sgd' | 'off'; clip: number; noiseMultiplier?: number; targetEpsilon?: number; delta: number };
+  dp?: { mode: 'distributed' | 'central' | 'local-sgd' | 'off'; clip: number; noiseMultiplier?: number; targetEpsilon?: number; delta: number; noise?: 'discrete-gaussian' | 'skellam' };
   /** Poisson selection at this rate instead of a fixed number per round. */
   sampleRate?: number;
   /** Force a training backend (tensorflow, webgpu, wasm, cpu). */
@@ -125,6 +125,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
             delta: o.dp.delta,
             ...(o.dp.noiseMultiplier === undefined ? {} : { noiseMultiplier: o.dp.noiseMultiplier }),
             ...(o.dp.targetEpsilon === undefined ? {} : { targetEpsilon: o.dp.targetEpsilon }),
+            ...(o.dp.noise === undefined ? {} : { noise: o.dp.noise }),
             ...(o.dp.mode === 'local-sgd' ? { localNoiseMultiplier: o.dp.noiseMultiplier ?? 1, localClip: o.dp.clip } : {}),
             // Distributed noise is sized for this many survivors: most of the expected cohort.
             minSurvivors: Math.max(2, Math.floor(expected * (1 - o.dropout) * 0.8)),

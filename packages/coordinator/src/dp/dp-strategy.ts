@@ -42,7 +42,12 @@ export class DpStrategy implements Strategy {
     if (p.mode === 'local-sgd') {
       return { ...cfg, dpMode: 'local-sgd', dpLocalNoise: s.localNoiseMultiplier ?? 1, dpLocalClip: s.localClip ?? 1, dpDelta: s.delta };
     }
-    return { ...cfg, dpMode: p.mode, dpClip: p.clip, ...(p.localVariance === undefined ? {} : { dpLocalVariance: p.localVariance }) };
+    return {
+      ...cfg,
+      dpMode: p.mode,
+      dpClip: p.clip,
+      ...(p.localVariance === undefined ? {} : { dpLocalVariance: p.localVariance, dpNoise: p.noise ?? 'discrete-gaussian' }),
+    };
   }
 
   aggregateFit(round: number, global: Float32Array, aggregate: FitAggregate): Float32Array {

@@ -1,14 +1,15 @@
 // The run's privacy budget and each round's DP parameters (DP-FedAvg, McMahan et al. 2018):
 // solves the noise multiplier for a target epsilon over the planned rounds, sizes the distributed
-// discrete Gaussian (Kairouz, Liu, Steinke 2021) for the minimum number of survivors and leaves
-// ring headroom for it, and keeps the ledger that every completed round appends to.
+// noise (discrete Gaussian, Kairouz, Liu, Steinke 2021; or Skellam, Agarwal, Kairouz, Liu 2021) for
+// the minimum number of survivors and leaves ring headroom for it, and keeps the ledger that every
+// completed round appends to.
 import {
   FedtuneError,
   PrivacyLedger,
   RdpAccountant,
   calibrateNoiseMultiplier,
   chooseRingParams,
-  ddgLocalVariance,
+  distributedLocalVariance,
   ddgSensitivity,
   noiseMultiplierForEpsilon,
   type DpEvent,
@@ -18,6 +19,8 @@ import {
 import type { RoundContext } from '../strategy/strategy.js';
 
 export type DpMode = 'distributed' | 'central' | 'local-sgd' | 'off';
+/** The integer noise nodes add in distributed mode. */
+export type DistributedNoise = 'discrete-gaussian' | 'skellam';
 
 export interface DpSettings {
   mode: DpMode;
@@ -31,6 +34,8 @@ export interface DpSettings {
   budgetEpsilon?: number;
   /** Distributed: noise is sized so the sum over at least this many survivors has the target. */
   minSurvivors: number;
+  /** Distributed: which integer noise the nodes add (default discrete-gaussian). */
+  noise?: DistributedNoise;
   /** local-sgd: the DP-SGD parameters sent to nodes, which account for themselves. */
   localNoiseMultiplier?: number;
   localClip?: number;
@@ -46,6 +51,7 @@ export interface DpRoundPlan {
   /** Distributed: the ring (with noise headroom), the per-node variance in ring units, and the survivor minimum. */
   ring?: RingParams;
   localVariance?: number;
+  noise?: DistributedNoise;
   minSurvivors?: number;
   /** Central: the std of the Gaussian added to the sum, in model units. */
   centralSigma?: number;
@@ -83,13 +89,13 @@ export class PrivacyController {
     if (this.z !== null) return this.z;
     if (ctx === undefined) throw new FedtuneError('FT_ERR_INTERNAL', 'noise multiplier not solved yet');
     const { targetEpsilon, delta } = this.settings;
-    // The distributed discrete Gaussian costs slightly more than the Gaussian at the same z.
+    // Distributed integer noise costs slightly more than the Gaussian at the same z.
     this.z = calibrateNoiseMultiplier({
       targetEpsilon: targetEpsilon!,
       delta,
       epsilonFor: (z) => {
         const acc = new RdpAccountant();
-        acc.compose({ ...this.ddgEvent(z, this.planned.samplingRate, ctx.dimension, this.ringFor(z, ctx.dimension, ctx.selected, ctx.bits)), count: this.planned.rounds });
+        acc.compose({ ...this.distributedEvent(z, this.planned.samplingRate, ctx.dimension, this.ringFor(z, ctx.dimension, ctx.selected, ctx.bits)), count: this.planned.rounds });
         return acc.epsilon(delta).epsilon;
       },
     });
@@ -116,9 +122,9 @@ export class PrivacyController {
     }
     if (!ctx.secagg) throw new FedtuneError('FT_ERR_CONFIG', 'dp mode distributed needs secure aggregation (nobody may see an un-noised value)');
     const ring = this.ringFor(z, ctx.dimension, ctx.selected, ctx.bits);
-    const event = this.ddgEvent(z, ctx.samplingRate, ctx.dimension, ring);
-    const localVariance = event.kind === 'distributed-discrete-gaussian' ? event.ddg.localVariance : 0;
-    return { ...base, ring, localVariance, minSurvivors: s.minSurvivors, event };
+    const event = this.distributedEvent(z, ctx.samplingRate, ctx.dimension, ring);
+    const localVariance = event.kind === 'distributed-discrete-gaussian' ? event.ddg.localVariance : event.kind === 'distributed-skellam' ? event.skellam.localVariance : 0;
+    return { ...base, ring, localVariance, noise: s.noise ?? 'discrete-gaussian', minSurvivors: s.minSurvivors, event };
   }
 
   /** Would running this round take the run past its budget? Returns why, or null. */
@@ -169,12 +175,19 @@ export class PrivacyController {
     }
     const scale = 2 ** Math.floor(Math.log2(maxScale));
     const { l2 } = ddgSensitivity({ clip: this.settings.clip, granularity: 1 / scale, dimension, beta: 0 });
-    return chooseRingParams({ maxSummands: n, l2Clip: this.settings.clip + 1 / scale, bits, scale, noiseStd: Math.sqrt(ddgLocalVariance(z, l2, t)) });
+    return chooseRingParams({ maxSummands: n, l2Clip: this.settings.clip + 1 / scale, bits, scale, noiseStd: Math.sqrt(distributedLocalVariance(z, l2, t)) });
   }
 
-  private ddgEvent(z: number, samplingRate: number, dimension: number, ring: RingParams): DpEvent {
+  /**
+   * The round's event: each node's share of the noise, sized so the sum over minSurvivors has
+   * stddev z * Delta_2 in ring units, accounted by the chosen mechanism's RDP (both depend on the
+   * same randomized-rounding sensitivities, beta = 0).
+   */
+  private distributedEvent(z: number, samplingRate: number, dimension: number, ring: RingParams): DpEvent {
     const { l2, l1 } = ddgSensitivity({ clip: this.settings.clip, granularity: 1 / ring.scale, dimension, beta: 0 });
-    const localVariance = ddgLocalVariance(z, l2, this.settings.minSurvivors);
-    return { kind: 'distributed-discrete-gaussian', samplingRate, ddg: { l2Sensitivity: l2, l1Sensitivity: l1, localVariance, nodes: this.settings.minSurvivors, dimension } };
+    const params = { l2Sensitivity: l2, l1Sensitivity: l1, localVariance: distributedLocalVariance(z, l2, this.settings.minSurvivors), nodes: this.settings.minSurvivors, dimension };
+    return this.settings.noise === 'skellam'
+      ? { kind: 'distributed-skellam', samplingRate, skellam: params }
+      : { kind: 'distributed-discrete-gaussian', samplingRate, ddg: params };
   }
 }

@@ -5,13 +5,13 @@ import { RandomReader } from './random-reader.js';
 import { toRational, type Rational } from './rational.js';
 
 /**
- * Decides U < num/den exactly, for a uniform real U in [0, 1) whose first 53 bits are `r53`
- * (U lies in [r53 / 2^53, (r53 + 1) / 2^53)); further bits of U are drawn lazily, 32 at a time,
- * until the comparison is decided, which happens with probability 1.
+ * Decides U < num/den exactly, for a uniform real U in [0, 1) whose first `prefixBits` bits are
+ * `prefix` (U lies in [prefix / 2^prefixBits, (prefix + 1) / 2^prefixBits)); further bits of U are
+ * drawn lazily, 32 at a time, until the comparison is decided, which happens with probability 1.
  */
-export function uniformLessThan(reader: RandomReader, r53: number, num: bigint, den: bigint): boolean {
-  let r = BigInt(r53);
-  let bits = 53n;
+export function uniformLessThan(reader: RandomReader, prefix: number, num: bigint, den: bigint, prefixBits = 53): boolean {
+  let r = BigInt(prefix);
+  let bits = BigInt(prefixBits);
   for (;;) {
     const target = num << bits;
     if ((r + 1n) * den <= target) return true;

@@ -3,6 +3,7 @@
 import type { RandomSource } from '../crypto/random.js';
 import { bernoulliExpNegOne, bernoulliExpNegWith, uniformLessThan } from './bernoulli.js';
 import { discreteLaplaceWith } from './discrete-laplace.js';
+import { type DrawOutput, fillWithDraws } from './fill-draws.js';
 import { RandomReader } from './random-reader.js';
 import { isqrt, rationalToNumber, toRational, type Rational } from './rational.js';
 
@@ -82,21 +83,8 @@ export class DiscreteGaussian {
    * @throws TypeError if out is not an Int32Array, Float64Array or BigInt64Array.
    * @throws RangeError if a draw does not fit an Int32Array.
    */
-  fill(rng: RandomSource, out: Int32Array | Float64Array | BigInt64Array): void {
-    const reader = new RandomReader(rng);
-    if (out instanceof Int32Array) {
-      for (let i = 0; i < out.length; i++) {
-        const y = this.sampleWith(reader);
-        if (y > 2147483647 || y < -2147483648) throw new RangeError(`draw ${y} does not fit an Int32Array; use Float64Array or BigInt64Array`);
-        out[i] = y;
-      }
-    } else if (out instanceof Float64Array) {
-      for (let i = 0; i < out.length; i++) out[i] = this.sampleWith(reader);
-    } else if (out instanceof BigInt64Array) {
-      for (let i = 0; i < out.length; i++) out[i] = BigInt(this.sampleWith(reader));
-    } else {
-      throw new TypeError(`out must be an Int32Array, Float64Array or BigInt64Array, got ${Object.prototype.toString.call(out)}`);
-    }
+  fill(rng: RandomSource, out: DrawOutput): void {
+    fillWithDraws(rng, out, (reader) => this.sampleWith(reader));
   }
 
   /** Bernoulli(exp(-gamma(y))), the rejection step of CKS20 Algorithm 3. */

@@ -17,3 +17,6 @@ export * from './accountant/inverse.js';
 export * from './accountant/ledger.js';
 export * from './accountant/pld.js';
 export * from './accountant/fft.js';
+export * from './poisson.js';
+export * from './skellam.js';
+export * from './accountant/skellam.js';

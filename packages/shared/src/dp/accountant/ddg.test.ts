@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ddgLocalVariance, ddgSensitivity, ddgTau, rdpDistributedDiscreteGaussian, rdpPoissonSubsampled } from './ddg.js';
+import { distributedLocalVariance, ddgSensitivity, ddgTau, rdpDistributedDiscreteGaussian, rdpPoissonSubsampled } from './ddg.js';
 import { RdpAccountant } from './rdp-accountant.js';
 import { rdpSampledGaussian } from './rdp-gaussian.js';
 
@@ -40,7 +40,7 @@ describe('distributed discrete Gaussian RDP (Kairouz, Liu, Steinke 2021)', () =>
     );
     const z = 1.2;
     const n = 100;
-    const s2 = ddgLocalVariance(z, 50, n);
+    const s2 = distributedLocalVariance(z, 50, n);
     expect(s2).toBeCloseTo(36, 12); // (1.2 * 50)^2 / 100
     const r = rdpDistributedDiscreteGaussian({ l2Sensitivity: 50, localVariance: s2, nodes: n, dimension: 1_000_000 }, 8);
     expect(Math.abs(r / rdpSampledGaussian(1, z, 8) - 1)).toBeLessThan(1e-9);
@@ -55,7 +55,7 @@ describe('distributed discrete Gaussian RDP (Kairouz, Liu, Steinke 2021)', () =>
   });
 
   it('composes in the accountant as an event', () => {
-    const ddg = { l2Sensitivity: 50, localVariance: ddgLocalVariance(1, 50, 20), nodes: 20, dimension: 1000 };
+    const ddg = { l2Sensitivity: 50, localVariance: distributedLocalVariance(1, 50, 20), nodes: 20, dimension: 1000 };
     const acc = new RdpAccountant().compose({ kind: 'distributed-discrete-gaussian', samplingRate: 1, ddg, count: 10 });
     const ref = new RdpAccountant().compose({ kind: 'sampled-gaussian', samplingRate: 1, noiseMultiplier: 1, count: 10 });
     expect(acc.epsilon(1e-5).epsilon).toBeGreaterThanOrEqual(ref.epsilon(1e-5).epsilon);
@@ -79,7 +79,7 @@ describe('distributed discrete Gaussian RDP (Kairouz, Liu, Steinke 2021)', () =>
     for (const a of [1, 0.5, NaN]) expect(() => rdpDistributedDiscreteGaussian(ok, a)).toThrow(RangeError);
     expect(() => ddgSensitivity({ clip: 1, granularity: 1, dimension: 4, beta: 1 })).toThrow(RangeError);
     expect(() => ddgSensitivity({ clip: 0, granularity: 1, dimension: 4, beta: 0 })).toThrow(RangeError);
-    expect(() => ddgLocalVariance(1, 1, 0)).toThrow(RangeError);
+    expect(() => distributedLocalVariance(1, 1, 0)).toThrow(RangeError);
     expect(() => rdpPoissonSubsampled(1.5, 2, (a) => a)).toThrow(RangeError);
   });
 });

@@ -76,7 +76,8 @@ export function ddgTau(localVariance: number, nodes: number): number {
   return 10 * tau;
 }
 
-function checkParams(p: DdgParams): void {
+/** Validates the parameters of a distributed integer-noise mechanism (DDG or Skellam). @throws TypeError / RangeError. */
+export function assertNoiseParams(p: DdgParams): void {
   if (p === null || typeof p !== 'object') throw new TypeError('params must be an object');
   assertPositive('l2Sensitivity', p.l2Sensitivity);
   if (p.l1Sensitivity !== undefined) assertPositive('l1Sensitivity', p.l1Sensitivity);
@@ -92,7 +93,7 @@ function checkParams(p: DdgParams): void {
  * @throws RangeError for invalid params or an order not > 1.
  */
 export function rdpDistributedDiscreteGaussian(params: DdgParams, order: number): number {
-  checkParams(params);
+  assertNoiseParams(params);
   if (typeof order !== 'number' || Number.isNaN(order) || !(order > 1)) throw new RangeError(`order must be > 1, got ${order}`);
   if (order === Infinity) return Infinity;
   const d = params.dimension;
@@ -133,13 +134,15 @@ export function rdpPoissonSubsampled(samplingRate: number, order: number, rdp: (
 }
 
 /**
- * The per-node discrete Gaussian variance (integer units) so that the sum over at least `nodes`
- * survivors has stddev noiseMultiplier * Delta_2: sigma^2 = (z Delta_2)^2 / n. More survivors only
- * add noise. Account with {@link rdpDistributedDiscreteGaussian} at the same n (it adds the tau
- * and L1 terms, so the DDG epsilon is slightly above the continuous Gaussian's at z).
+ * Each node's share of distributed noise (integer units), for either mechanism: the variance so
+ * that the sum over at least `nodes` survivors has stddev noiseMultiplier * Delta_2:
+ * sigma^2 = (z Delta_2)^2 / n. More survivors only add noise. A node samples the discrete
+ * Gaussian of this variance (account with {@link rdpDistributedDiscreteGaussian}, which adds the
+ * tau and L1 terms) or Skellam.fromVariance of it (account with rdpSkellam); either epsilon is
+ * slightly above the continuous Gaussian's at z.
  * @throws RangeError for a non-finite or non-positive argument, or nodes not an integer >= 1.
  */
-export function ddgLocalVariance(noiseMultiplier: number, l2Sensitivity: number, nodes: number): number {
+export function distributedLocalVariance(noiseMultiplier: number, l2Sensitivity: number, nodes: number): number {
   assertPositive('noiseMultiplier', noiseMultiplier);
   assertPositive('l2Sensitivity', l2Sensitivity);
   assertInteger('nodes', nodes, 1);

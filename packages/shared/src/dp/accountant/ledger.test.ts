@@ -51,6 +51,7 @@ describe('privacy ledger', () => {
     l = l.append(round(0, 'central'));
     l = l.append({ round: 1, mode: 'local-sgd', event: { kind: 'sampled-gaussian', samplingRate: 0.05, noiseMultiplier: 1.1, count: 20 } });
     l = l.append({ round: 1, mode: 'distributed', event: { kind: 'distributed-discrete-gaussian', samplingRate: 1, ddg: { l2Sensitivity: 100, localVariance: 1000, nodes: 10, dimension: 1000 } } });
+    l = l.append({ round: 2, mode: 'distributed', event: { kind: 'distributed-skellam', samplingRate: 0.5, skellam: { l2Sensitivity: 100, localVariance: 1000, nodes: 10, dimension: 1000 } } });
     const text = JSON.stringify(l);
     const back = PrivacyLedger.fromJSON(text);
     expect(back.toJSON()).toEqual(l.toJSON());

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RDP_ORDERS, eventRdp, RdpAccountant, sampledGaussianEpsilon } from './rdp-accountant.js';
+import { rdpSkellamOrders } from './skellam.js';
 
 const rel = (a: number, b: number): number => Math.abs(a - b) / Math.abs(b);
 
@@ -8,6 +9,13 @@ const rel = (a: number, b: number): number => Math.abs(a - b) / Math.abs(b);
 const TFP_ORDERS = [1.25, 1.5, 1.75, 2, 2.25, 2.5, 3, 3.5, 4, 4.5, ...Array.from({ length: 59 }, (_, i) => i + 5), 128, 256, 512];
 
 describe('RDP accountant: composition and published epsilons', () => {
+  it('a distributed-skellam event composes the Skellam RDP (sampled, times its count)', () => {
+    const skellam = { l2Sensitivity: 200, localVariance: 4e4, nodes: 20, dimension: 4096 };
+    const r = eventRdp({ kind: 'distributed-skellam', samplingRate: 0.1, skellam, count: 7 });
+    expect(Array.from(r)).toEqual(Array.from(rdpSkellamOrders(skellam, DEFAULT_RDP_ORDERS, { samplingRate: 0.1, count: 7 })));
+    expect(() => eventRdp({ kind: 'distributed-skellam', samplingRate: 1, skellam: { ...skellam, localVariance: -1 } })).toThrow(RangeError);
+  });
+
   it('uses dp_accounting DEFAULT_RDP_ORDERS (1.1..10.9 by 0.1, 11..63, 128, 256, 512, 1024)', () => {
     expect(DEFAULT_RDP_ORDERS.length).toBe(99 + 53 + 4);
     expect(DEFAULT_RDP_ORDERS[0]).toBeCloseTo(1.1, 15);

@@ -5,16 +5,10 @@ import { assertDelta, assertInteger, assertNonNegative, assertProbability } from
 import { DEFAULT_CONVERSION, rdpToDelta, rdpToEpsilon, type EpsilonAtOrder, type RdpConversion } from './conversion.js';
 import { rdpDistributedDiscreteGaussian, rdpPoissonSubsampled, type DdgParams } from './ddg.js';
 import { rdpSampledGaussian } from './rdp-gaussian.js';
+import { rdpSkellamOrders, type SkellamParams } from './skellam.js';
+import { DEFAULT_RDP_ORDERS } from './orders.js';
 
-/** dp_accounting's DEFAULT_RDP_ORDERS: 1.1, 1.2, ..., 10.9, 11, 12, ..., 63, 128, 256, 512, 1024. */
-export const DEFAULT_RDP_ORDERS: readonly number[] = Object.freeze([
-  ...Array.from({ length: 99 }, (_, x) => 1 + (x + 1) / 10),
-  ...Array.from({ length: 53 }, (_, x) => 11 + x),
-  128,
-  256,
-  512,
-  1024,
-]);
+export { DEFAULT_RDP_ORDERS };
 
 /** One privacy event of a round, composed `count` times (default 1). */
 export type DpEvent =
@@ -30,6 +24,13 @@ export type DpEvent =
       readonly kind: 'distributed-discrete-gaussian';
       readonly samplingRate: number;
       readonly ddg: DdgParams;
+      readonly count?: number;
+    }
+  | {
+      /** Distributed Skellam over SecAgg (Agarwal, Kairouz, Liu 2021), nodes Poisson-sampled at samplingRate. */
+      readonly kind: 'distributed-skellam';
+      readonly samplingRate: number;
+      readonly skellam: SkellamParams;
       readonly count?: number;
     };
 
@@ -50,10 +51,12 @@ export function eventRdp(event: DpEvent, orders: readonly number[] = DEFAULT_RDP
       const r = rdpSampledGaussian(event.samplingRate, event.noiseMultiplier, orders[k]!);
       out[k] = r === 0 ? 0 : r * count;
     }
+  } else if (event.kind === 'distributed-skellam') {
+    // Fractional orders at ceil(alpha) (RDP does not decrease with the order), see skellam.ts.
+    out.set(rdpSkellamOrders(event.skellam, orders, { samplingRate: event.samplingRate, count }));
   } else if (event.kind === 'distributed-discrete-gaussian') {
     assertProbability('samplingRate', event.samplingRate);
-    const ddg = event.ddg;
-    const f = (a: number): number => rdpDistributedDiscreteGaussian(ddg, a);
+    const f = (a: number): number => rdpDistributedDiscreteGaussian(event.ddg, a);
     for (let k = 0; k < orders.length; k++) {
       const r = rdpPoissonSubsampled(event.samplingRate, orders[k]!, f);
       out[k] = r === 0 ? 0 : r * count;
