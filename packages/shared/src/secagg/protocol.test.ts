@@ -37,6 +37,14 @@ describe('secure aggregation round', () => {
     { name: 'all-to-all, dropouts at every stage', n: 10, k: 9, t: 5, bits: 32, drops: [[0, 'AdvertiseKeys'], [1, 'ShareKeys'], [2, 'MaskedInput'], [3, 'Unmask']] },
     { name: 'Harary k=6, dropouts at every stage, b=20', n: 16, k: 6, t: 4, bits: 20, drops: [[0, 'AdvertiseKeys'], [5, 'ShareKeys'], [9, 'MaskedInput'], [13, 'Unmask']] },
     { name: 'Harary k=8, three pairwise-mask dropouts', n: 20, k: 8, t: 5, bits: 32, drops: [[2, 'MaskedInput'], [7, 'MaskedInput'], [15, 'MaskedInput'], [4, 'Unmask']] },
+    {
+      name: 'Harary k=12, t=3 <= k/2 (honest-but-curious threshold), 30% dropped across stages',
+      n: 30,
+      k: 12,
+      t: 3,
+      bits: 32,
+      drops: [[0, 'AdvertiseKeys'], [3, 'ShareKeys'], [6, 'ShareKeys'], [9, 'MaskedInput'], [12, 'MaskedInput'], [15, 'MaskedInput'], [18, 'MaskedInput'], [21, 'Unmask'], [24, 'Unmask']],
+    },
     { name: 'active mode, dropouts including ConsistencyCheck', n: 10, k: 9, t: 5, bits: 32, active: true, drops: [[0, 'ShareKeys'], [1, 'MaskedInput'], [2, 'ConsistencyCheck'], [3, 'Unmask']] },
   ];
   for (const c of cases) {
