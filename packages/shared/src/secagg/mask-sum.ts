@@ -1,7 +1,7 @@
 // Adding a signed sum of PRG masks to a vector range, the one hot loop of both ends of SecAgg
 // (Bonawitz et al. 2017 §4): a node computes y = x + PRG(b_u) + sum_v ±PRG(s_u,v) (round 2) and
 // the coordinator removes the masks left in the sum (round 4). Work goes block by block: each
-// mask's AES-256-CTR keystream for one block (64 KiB, so it stays in cache) is added or subtracted
+// mask's AES-256-CTR keystream for one block (128 KiB, so it stays in cache) is added or subtracted
 // into the block with the WebAssembly SIMD accumulator, and the block is reduced mod 2^b once.
 import type { CryptoProvider } from '../crypto/provider.js';
 import { assertBits, assertInt, assertU32Array } from './assert.js';
