@@ -18,6 +18,48 @@ function dropAt(point: DropPoint | undefined) {
 }
 
 describe('secure aggregation over real sockets', () => {
+  const STAGES: DropPoint[] = ['secagg:AdvertiseKeys', 'secagg:ShareKeys', 'secagg:MaskedInput', 'secagg:Unmask'];
+  it.each([
+    // chooseGraphParams(n, dropout, corruption 0.05): Harary graphs of degree < n - 1.
+    { n: 40, dropoutRate: 0.1, k: 32, t: 17, dropped: [0, 7, 13, 21, 33] },
+    // 30% dropout, honest-but-curious: t = 24 <= k/2, the rule that keeps the graph sparse.
+    { n: 80, dropoutRate: 0.3, k: 66, t: 24, dropped: Array.from({ length: 80 }, (_, i) => i).filter((i) => [1, 4, 7].includes(i % 10)) },
+  ])('a sparse SecAgg+ graph ($n nodes, degree $k, t $t) survives dropouts at every stage', async ({ n, dropoutRate, k, t, dropped }) => {
+    const { coordinator, url } = await startCoordinator(
+      {
+        rounds: 1,
+        minNodes: n,
+        minResults: Math.floor(n / 2),
+        selection: { kind: 'uniform', clientsPerRound: n, overSelection: 0 },
+        evaluateEvery: 0,
+        secagg: { l2Clip: 100, corruptionRate: 0.05, dropoutRate },
+      },
+      zeros,
+    );
+    const drops = new Map<number, DropPoint>(dropped.map((i, x) => [i, STAGES[x % STAGES.length]!]));
+    await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        startClients(url, [new ToyTrainer({ target: target(i) })], {
+          nodeId: idOf(i),
+          random: seededRandom(nodeCryptoProvider, `sparse-${i}`),
+          ...(drops.has(i) ? { faults: dropAt(drops.get(i))! } : {}),
+        }),
+      ),
+    );
+    const [s] = await coordinator.run();
+    expect(s!.status).toBe('completed');
+    expect(s!.secagg).toMatchObject({ degree: k, threshold: t });
+    expect(s!.droppedDetail.map((d) => d.stage).sort()).toEqual([...drops.values()].sort());
+    // Nodes that dropped during Unmask had sent their masked input: it is in the sum.
+    const inSum = Array.from({ length: n }, (_, i) => i).filter((i) => !drops.has(i) || drops.get(i) === 'secagg:Unmask');
+    expect(s!.survivors).toBe(inSum.length);
+    const global = coordinator.store.current!.weights.data;
+    for (let j = 0; j < DIM; j++) {
+      const mean = inSum.reduce((acc, i) => acc + target(i)[j]!, 0) / inSum.length;
+      expect(Math.abs(global[j]! - mean)).toBeLessThan(1 / s!.secagg!.scale + 1e-6);
+    }
+  });
+
   it('survives a dropout at every stage (active mode) and decodes the survivors mean', async () => {
     const n = 12;
     const identityKeys = new Map(Array.from({ length: n }, (_, i) => [idOf(i), identity(i).publicKey]));
