@@ -7,6 +7,7 @@ export * from './protocol/events.js';
 export * from './protocol/codec.js';
 export * from './protocol/typed-arrays.js';
 export * from './protocol/cli-failure.js';
+export * from './protocol/cli-dispatch.js';
 export * from './crypto/provider.js';
 export * from './crypto/node-crypto.js';
 export * from './crypto/random.js';

@@ -10,7 +10,7 @@ import { createLmNode } from '../training/lm-node.js';
 import type { LocalTrainer } from '../training/trainer.js';
 import { buildMlp } from '../training/mlp.js';
 import { activeBackend } from '../training/tf-backend.js';
-import { UsageError, reportCliFailure } from '@fedtune/shared';
+import { UsageError, runSubcommand, type Write } from '@fedtune/shared';
 import { intFlag } from './args.js';
 
 const HELP = `Usage: fedtune-client <command> [options]
@@ -43,7 +43,6 @@ Options:
   --help    this text
 `;
 
-type Write = (s: string) => void;
 
 async function join(args: string[], out: Write, err: Write): Promise<number> {
   const { values } = parseArgs({
@@ -125,27 +124,11 @@ async function join(args: string[], out: Write, err: Write): Promise<number> {
 }
 
 export async function main(argv: string[], out: Write = (s) => void process.stdout.write(s), err: Write = (s) => void process.stderr.write(s)): Promise<number> {
-  const [command, ...rest] = argv;
-  try {
-    switch (command) {
-      case undefined:
-        out(HELP);
-        return 2;
-      case '--help':
-      case '-h':
-      case 'help':
-        out(HELP);
-        return 0;
-      case 'join':
-        return await join(rest, out, err);
-      case 'doctor': {
-        const { runDoctorCommand } = await import('./doctor-command.js');
-        return await runDoctorCommand(rest, out);
-      }
-      default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
-    }
-  } catch (e) {
-    return reportCliFailure(e, err);
-  }
+  return runSubcommand(argv, HELP, {
+    join: (rest) => join(rest, out, err),
+    doctor: async (rest) => {
+      const { runDoctorCommand } = await import('./doctor-command.js');
+      return runDoctorCommand(rest, out);
+    },
+  }, out, err);
 }

@@ -8,7 +8,7 @@ import { formatCanaryTable, runCanaryExperiment } from '../sim/canary-experiment
 import { runSimulation } from '../sim/simulation.js';
 import type { PartitionSpec } from '../sim/workload.js';
 import { WORKLOADS } from '../sim/workloads.js';
-import { UsageError, reportCliFailure } from '@fedtune/shared';
+import { UsageError, runSubcommand, type Write } from '@fedtune/shared';
 import { intFlag, numberFlag } from './args.js';
 
 const HELP = `Usage: fedtune-sim run [options]
@@ -62,7 +62,7 @@ export function parsePartition(value: string): PartitionSpec {
   return { kind: 'dirichlet', alpha };
 }
 
-function progress(total: number, tty: boolean, write: (s: string) => void): (s: RoundSummary) => void {
+function progress(total: number, tty: boolean, write: Write): (s: RoundSummary) => void {
   return (s) => {
     const ppl = s.evalMetrics.perplexity;
     const acc = s.evalAccuracy !== null ? `acc ${s.evalAccuracy.toFixed(3)}` : ppl !== undefined ? `perplexity ${ppl.toFixed(2)}` : 'acc -';
@@ -78,7 +78,7 @@ function progress(total: number, tty: boolean, write: (s: string) => void): (s: 
   };
 }
 
-async function canary(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+async function canary(args: string[], out: Write, err: Write): Promise<number> {
   const { values } = parseArgs({
     args,
     strict: true,
@@ -117,104 +117,97 @@ async function canary(args: string[], out: (s: string) => void, err: (s: string)
   return 0;
 }
 
-export async function main(argv: string[], out: (s: string) => void = (s) => void process.stdout.write(s), err: (s: string) => void = (s) => void process.stderr.write(s)): Promise<number> {
-  try {
-    const [command, ...rest] = argv;
-    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-      out(HELP);
-      return command === undefined ? 2 : 0;
-    }
-    if (command === 'canary') return await canary(rest, out, err);
-    if (command !== 'run') throw new UsageError(`unknown command ${JSON.stringify(command)}`);
-    const { values } = parseArgs({
-      args: rest,
-      strict: true,
-      options: {
-        clients: { type: 'string' },
-        rounds: { type: 'string' },
-        'clients-per-round': { type: 'string' },
-        model: { type: 'string', default: 'mlp' },
-        dataset: { type: 'string', default: 'synthetic-classification' },
-        partition: { type: 'string', default: 'iid' },
-        dropout: { type: 'string' },
-        strategy: { type: 'string', default: 'fedavg' },
-        secagg: { type: 'boolean', default: false },
-        'secagg-clip': { type: 'string' },
-        'secagg-active': { type: 'boolean', default: false },
-        dp: { type: 'string', default: 'off' },
-        'dp-noise': { type: 'string', default: 'discrete-gaussian' },
-        clip: { type: 'string' },
-        noise: { type: 'string' },
-        epsilon: { type: 'string' },
-        delta: { type: 'string' },
-        'sample-rate': { type: 'string' },
-        backend: { type: 'string' },
-        seed: { type: 'string', default: '1' },
-        report: { type: 'string', default: 'sim-report.json' },
-        quiet: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    });
-    if (values.help) {
-      out(HELP);
-      return 0;
-    }
-    if (!(STRATEGY_NAMES as readonly string[]).includes(values.strategy)) throw new UsageError(`--strategy must be one of ${STRATEGY_NAMES.join(', ')}`);
-    if (values.backend !== undefined && !isBackendName(values.backend)) throw new UsageError(`--backend must be one of ${BACKEND_ORDER.join(', ')}`);
-    const clients = intFlag('clients', values.clients, 10, 1);
-    const rounds = intFlag('rounds', values.rounds, 5, 1);
-    const perRound = values['clients-per-round'] === undefined ? undefined : intFlag('clients-per-round', values['clients-per-round'], clients, 1);
-    if (perRound !== undefined && perRound > clients) throw new UsageError(`--clients-per-round ${perRound} > --clients ${clients}`);
-    const dpMode = values.dp;
-    if (!['distributed', 'central', 'local-sgd', 'off'].includes(dpMode)) throw new UsageError(`--dp must be distributed, central, local-sgd or off, got ${JSON.stringify(dpMode)}`);
-    if (dpMode === 'distributed' && !values.secagg && !values['secagg-active']) throw new UsageError('--dp distributed needs --secagg (nobody may see an un-noised update)');
-    if (dpMode !== 'off' && values.noise === undefined && values.epsilon === undefined) throw new UsageError(`--dp ${dpMode} needs --noise Z or --epsilon E`);
-    if (dpMode === 'local-sgd' && values.epsilon !== undefined) throw new UsageError('--dp local-sgd takes --noise Z: each node accounts for itself at its own sampling rate');
-    if (values.noise !== undefined && values.epsilon !== undefined) throw new UsageError('give --noise or --epsilon, not both');
-    const dpNoise = values['dp-noise'] as 'discrete-gaussian' | 'skellam';
-    if (dpNoise !== 'discrete-gaussian' && dpNoise !== 'skellam') throw new UsageError(`--dp-noise must be discrete-gaussian or skellam, got ${JSON.stringify(dpNoise)}`);
-    if (dpNoise !== 'discrete-gaussian' && dpMode !== 'distributed') throw new UsageError('--dp-noise applies to --dp distributed only');
-    if (values['sample-rate'] !== undefined && perRound !== undefined) throw new UsageError('give --clients-per-round or --sample-rate, not both');
-    const dp =
-      dpMode === 'off'
-        ? undefined
-        : {
-            mode: dpMode as 'distributed' | 'central' | 'local-sgd',
-            clip: numberFlag('clip', values.clip, 1, 1e-9, 1e9),
-            delta: numberFlag('delta', values.delta, 1e-5, 1e-300, 0.999),
-            ...(values.noise === undefined ? {} : { noiseMultiplier: numberFlag('noise', values.noise, 1, 1e-9, 1e9) }),
-            ...(values.epsilon === undefined ? {} : { targetEpsilon: numberFlag('epsilon', values.epsilon, 1, 1e-9, 1e9) }),
-            noise: dpNoise,
-          };
-    const report = await runSimulation({
-      ...(dp === undefined ? {} : { dp }),
-      ...(values['sample-rate'] === undefined ? {} : { sampleRate: numberFlag('sample-rate', values['sample-rate'], 1, 1e-9, 1) }),
-      clients,
-      rounds,
-      ...(perRound === undefined ? {} : { clientsPerRound: perRound }),
-      model: values.model,
-      dataset: values.dataset,
-      partition: parsePartition(values.partition),
-      dropout: numberFlag('dropout', values.dropout, 0, 0, 0.99),
-      strategy: values.strategy as StrategyName,
-      ...(values.secagg || values['secagg-active']
-        ? { secagg: { l2Clip: numberFlag('secagg-clip', values['secagg-clip'], 10, 1e-6, 1e9), activeMode: values['secagg-active'] } }
-        : {}),
-      ...(values.backend === undefined ? {} : { backend: values.backend }),
-      seed: values.seed,
-      ...(values.quiet ? {} : { onRound: progress(rounds, process.stderr.isTTY === true, err) }),
-    });
-    await writeFile(values.report, JSON.stringify(report, null, 2) + '\n');
-    const f = report.final;
-    out(
-      `${f.roundsCompleted} rounds completed (${f.roundsAborted} aborted) on ${f.backend} in ${(f.durationMs / 1000).toFixed(1)} s; ` +
-        (f.evalAccuracy !== null
-          ? `accuracy ${f.firstEvalAccuracy?.toFixed(3) ?? '-'} -> ${f.evalAccuracy.toFixed(3)}`
-          : `validation loss ${f.firstEvalLoss?.toFixed(4) ?? '-'} -> ${f.evalLoss?.toFixed(4) ?? '-'}`) +
-        `; report: ${values.report}\n`,
-    );
+export async function main(argv: string[], out: Write = (s) => void process.stdout.write(s), err: Write = (s) => void process.stderr.write(s)): Promise<number> {
+  return runSubcommand(argv, HELP, { run: (rest) => run(rest, out, err), canary: (rest) => canary(rest, out, err) }, out, err);
+}
+
+async function run(rest: string[], out: Write, err: Write): Promise<number> {
+  const { values } = parseArgs({
+    args: rest,
+    strict: true,
+    options: {
+      clients: { type: 'string' },
+      rounds: { type: 'string' },
+      'clients-per-round': { type: 'string' },
+      model: { type: 'string', default: 'mlp' },
+      dataset: { type: 'string', default: 'synthetic-classification' },
+      partition: { type: 'string', default: 'iid' },
+      dropout: { type: 'string' },
+      strategy: { type: 'string', default: 'fedavg' },
+      secagg: { type: 'boolean', default: false },
+      'secagg-clip': { type: 'string' },
+      'secagg-active': { type: 'boolean', default: false },
+      dp: { type: 'string', default: 'off' },
+      'dp-noise': { type: 'string', default: 'discrete-gaussian' },
+      clip: { type: 'string' },
+      noise: { type: 'string' },
+      epsilon: { type: 'string' },
+      delta: { type: 'string' },
+      'sample-rate': { type: 'string' },
+      backend: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      report: { type: 'string', default: 'sim-report.json' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    out(HELP);
     return 0;
-  } catch (e) {
-    return reportCliFailure(e, err);
   }
+  if (!(STRATEGY_NAMES as readonly string[]).includes(values.strategy)) throw new UsageError(`--strategy must be one of ${STRATEGY_NAMES.join(', ')}`);
+  if (values.backend !== undefined && !isBackendName(values.backend)) throw new UsageError(`--backend must be one of ${BACKEND_ORDER.join(', ')}`);
+  const clients = intFlag('clients', values.clients, 10, 1);
+  const rounds = intFlag('rounds', values.rounds, 5, 1);
+  const perRound = values['clients-per-round'] === undefined ? undefined : intFlag('clients-per-round', values['clients-per-round'], clients, 1);
+  if (perRound !== undefined && perRound > clients) throw new UsageError(`--clients-per-round ${perRound} > --clients ${clients}`);
+  const dpMode = values.dp;
+  if (!['distributed', 'central', 'local-sgd', 'off'].includes(dpMode)) throw new UsageError(`--dp must be distributed, central, local-sgd or off, got ${JSON.stringify(dpMode)}`);
+  if (dpMode === 'distributed' && !values.secagg && !values['secagg-active']) throw new UsageError('--dp distributed needs --secagg (nobody may see an un-noised update)');
+  if (dpMode !== 'off' && values.noise === undefined && values.epsilon === undefined) throw new UsageError(`--dp ${dpMode} needs --noise Z or --epsilon E`);
+  if (dpMode === 'local-sgd' && values.epsilon !== undefined) throw new UsageError('--dp local-sgd takes --noise Z: each node accounts for itself at its own sampling rate');
+  if (values.noise !== undefined && values.epsilon !== undefined) throw new UsageError('give --noise or --epsilon, not both');
+  const dpNoise = values['dp-noise'] as 'discrete-gaussian' | 'skellam';
+  if (dpNoise !== 'discrete-gaussian' && dpNoise !== 'skellam') throw new UsageError(`--dp-noise must be discrete-gaussian or skellam, got ${JSON.stringify(dpNoise)}`);
+  if (dpNoise !== 'discrete-gaussian' && dpMode !== 'distributed') throw new UsageError('--dp-noise applies to --dp distributed only');
+  if (values['sample-rate'] !== undefined && perRound !== undefined) throw new UsageError('give --clients-per-round or --sample-rate, not both');
+  const dp =
+    dpMode === 'off'
+      ? undefined
+      : {
+          mode: dpMode as 'distributed' | 'central' | 'local-sgd',
+          clip: numberFlag('clip', values.clip, 1, 1e-9, 1e9),
+          delta: numberFlag('delta', values.delta, 1e-5, 1e-300, 0.999),
+          ...(values.noise === undefined ? {} : { noiseMultiplier: numberFlag('noise', values.noise, 1, 1e-9, 1e9) }),
+          ...(values.epsilon === undefined ? {} : { targetEpsilon: numberFlag('epsilon', values.epsilon, 1, 1e-9, 1e9) }),
+          noise: dpNoise,
+        };
+  const report = await runSimulation({
+    ...(dp === undefined ? {} : { dp }),
+    ...(values['sample-rate'] === undefined ? {} : { sampleRate: numberFlag('sample-rate', values['sample-rate'], 1, 1e-9, 1) }),
+    clients,
+    rounds,
+    ...(perRound === undefined ? {} : { clientsPerRound: perRound }),
+    model: values.model,
+    dataset: values.dataset,
+    partition: parsePartition(values.partition),
+    dropout: numberFlag('dropout', values.dropout, 0, 0, 0.99),
+    strategy: values.strategy as StrategyName,
+    ...(values.secagg || values['secagg-active']
+      ? { secagg: { l2Clip: numberFlag('secagg-clip', values['secagg-clip'], 10, 1e-6, 1e9), activeMode: values['secagg-active'] } }
+      : {}),
+    ...(values.backend === undefined ? {} : { backend: values.backend }),
+    seed: values.seed,
+    ...(values.quiet ? {} : { onRound: progress(rounds, process.stderr.isTTY === true, err) }),
+  });
+  await writeFile(values.report, JSON.stringify(report, null, 2) + '\n');
+  const f = report.final;
+  out(
+    `${f.roundsCompleted} rounds completed (${f.roundsAborted} aborted) on ${f.backend} in ${(f.durationMs / 1000).toFixed(1)} s; ` +
+      (f.evalAccuracy !== null
+        ? `accuracy ${f.firstEvalAccuracy?.toFixed(3) ?? '-'} -> ${f.evalAccuracy.toFixed(3)}`
+        : `validation loss ${f.firstEvalLoss?.toFixed(4) ?? '-'} -> ${f.evalLoss?.toFixed(4) ?? '-'}`) +
+      `; report: ${values.report}\n`,
+  );
+  return 0;
 }

@@ -1,6 +1,6 @@
 // `fedtune-coordinator`: runs the service, hashes enrollment tokens, and computes privacy budgets.
 import { parseArgs } from 'node:util';
-import { nodeCryptoProvider, reportCliFailure } from '@fedtune/shared';
+import { nodeCryptoProvider, runSubcommand, type Write } from '@fedtune/shared';
 import { hashToken } from '../auth/token-verifier.js';
 import { loadConfigFile, resolveConfig, type CoordinatorConfig } from '../config.js';
 import { Coordinator } from '../coordinator.js';
@@ -21,7 +21,6 @@ Options:
   --help    this text
 `;
 
-type Write = (s: string) => void;
 
 async function serve(args: string[], out: Write, err: Write): Promise<number> {
   const { values } = parseArgs({
@@ -60,37 +59,20 @@ async function serve(args: string[], out: Write, err: Write): Promise<number> {
 }
 
 export async function main(argv: string[], out: Write = (s) => void process.stdout.write(s), err: Write = (s) => void process.stderr.write(s)): Promise<number> {
-  const [command, ...rest] = argv;
-  try {
-    switch (command) {
-      case undefined:
-        out(HELP);
-        return 2;
-      case '--help':
-      case '-h':
-      case 'help':
-        out(HELP);
-        return 0;
-      case 'serve':
-        return await serve(rest, out, err);
-      case 'hash-token': {
-        const token = rest[0];
-        if (token === undefined || token === '--help') {
-          out('Usage: fedtune-coordinator hash-token TOKEN\n');
-          return token === undefined ? 2 : 0;
-        }
-        out(Buffer.from(hashToken(nodeCryptoProvider, token)).toString('hex') + '\n');
-        return 0;
+  return runSubcommand(argv, HELP, {
+    serve: (rest) => serve(rest, out, err),
+    'hash-token': (rest) => {
+      const token = rest[0];
+      if (token === undefined || token === '--help') {
+        out('Usage: fedtune-coordinator hash-token TOKEN\n');
+        return token === undefined ? 2 : 0;
       }
-      case 'privacy': {
-        const { runPrivacyCommand } = await import('./privacy-command.js');
-        return runPrivacyCommand(rest, (l) => out(l.endsWith('\n') ? l : l + '\n'), (l) => err(l.endsWith('\n') ? l : l + '\n'));
-      }
-      default:
-        err(`error: unknown command ${JSON.stringify(command)}\n(see --help)\n`);
-        return 2;
-    }
-  } catch (e) {
-    return reportCliFailure(e, err);
-  }
+      out(Buffer.from(hashToken(nodeCryptoProvider, token)).toString('hex') + '\n');
+      return 0;
+    },
+    privacy: async (rest) => {
+      const { runPrivacyCommand } = await import('./privacy-command.js');
+      return runPrivacyCommand(rest, (l) => out(l.endsWith('\n') ? l : l + '\n'), (l) => err(l.endsWith('\n') ? l : l + '\n'));
+    },
+  }, out, err);
 }

@@ -46,7 +46,8 @@ export class DpStrategy implements Strategy {
       ...cfg,
       dpMode: p.mode,
       dpClip: p.clip,
-      ...(p.localVariance === undefined ? {} : { dpLocalVariance: p.localVariance, dpNoise: p.noise ?? 'discrete-gaussian' }),
+      ...(p.localVariance === undefined ? {} : { dpLocalVariance: p.localVariance }),
+      ...(p.noise === undefined ? {} : { dpNoise: p.noise }),
     };
   }
 

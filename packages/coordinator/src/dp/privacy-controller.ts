@@ -12,6 +12,7 @@ import {
   distributedLocalVariance,
   ddgSensitivity,
   noiseMultiplierForEpsilon,
+  type DdgParams,
   type DpEvent,
   type LedgerEntry,
   type RingParams,
@@ -95,7 +96,8 @@ export class PrivacyController {
       delta,
       epsilonFor: (z) => {
         const acc = new RdpAccountant();
-        acc.compose({ ...this.distributedEvent(z, this.planned.samplingRate, ctx.dimension, this.ringFor(z, ctx.dimension, ctx.selected, ctx.bits)), count: this.planned.rounds });
+        const params = this.distributedParams(z, ctx.dimension, this.ringFor(z, ctx.dimension, ctx.selected, ctx.bits));
+        acc.compose({ ...this.distributedEvent(params, this.planned.samplingRate), count: this.planned.rounds });
         return acc.epsilon(delta).epsilon;
       },
     });
@@ -122,9 +124,9 @@ export class PrivacyController {
     }
     if (!ctx.secagg) throw new FedtuneError('FT_ERR_CONFIG', 'dp mode distributed needs secure aggregation (nobody may see an un-noised value)');
     const ring = this.ringFor(z, ctx.dimension, ctx.selected, ctx.bits);
-    const event = this.distributedEvent(z, ctx.samplingRate, ctx.dimension, ring);
-    const localVariance = event.kind === 'distributed-discrete-gaussian' ? event.ddg.localVariance : event.kind === 'distributed-skellam' ? event.skellam.localVariance : 0;
-    return { ...base, ring, localVariance, noise: s.noise ?? 'discrete-gaussian', minSurvivors: s.minSurvivors, event };
+    const params = this.distributedParams(z, ctx.dimension, ring);
+    const event = this.distributedEvent(params, ctx.samplingRate);
+    return { ...base, ring, localVariance: params.localVariance, noise: s.noise ?? 'discrete-gaussian', minSurvivors: s.minSurvivors, event };
   }
 
   /** Would running this round take the run past its budget? Returns why, or null. */
@@ -179,15 +181,19 @@ export class PrivacyController {
   }
 
   /**
-   * The round's event: each node's share of the noise, sized so the sum over minSurvivors has
-   * stddev z * Delta_2 in ring units, accounted by the chosen mechanism's RDP (both depend on the
-   * same randomized-rounding sensitivities, beta = 0).
+   * Each node's share of the noise, sized so the sum over minSurvivors has stddev z * Delta_2 in
+   * ring units, with the randomized-rounding sensitivities (beta = 0) both mechanisms account with.
    */
-  private distributedEvent(z: number, samplingRate: number, dimension: number, ring: RingParams): DpEvent {
+  private distributedParams(z: number, dimension: number, ring: RingParams): DdgParams {
     const { l2, l1 } = ddgSensitivity({ clip: this.settings.clip, granularity: 1 / ring.scale, dimension, beta: 0 });
-    const params = { l2Sensitivity: l2, l1Sensitivity: l1, localVariance: distributedLocalVariance(z, l2, this.settings.minSurvivors), nodes: this.settings.minSurvivors, dimension };
+    return { l2Sensitivity: l2, l1Sensitivity: l1, localVariance: distributedLocalVariance(z, l2, this.settings.minSurvivors), nodes: this.settings.minSurvivors, dimension };
+  }
+
+  /** The round's privacy event under the configured mechanism. */
+  private distributedEvent(params: DdgParams, samplingRate: number): DpEvent {
     return this.settings.noise === 'skellam'
       ? { kind: 'distributed-skellam', samplingRate, skellam: params }
       : { kind: 'distributed-discrete-gaussian', samplingRate, ddg: params };
   }
+
 }

@@ -18,9 +18,8 @@ function addToCounter(iv: Uint8Array, blocks: number): Uint8Array {
   return out;
 }
 
-// RFC 8410 DER prefixes that wrap raw 32-byte X25519 keys for node:crypto's KeyObject.
+// RFC 8410 DER prefix that wraps a raw 32-byte X25519 private key for node:crypto's KeyObject.
 const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
 
 /** Plaintext for keystream requests: CTR encryption of zeros. Only ever read, so one is shared. */
 let zeroInput = new Uint8Array(0);
