@@ -7,7 +7,7 @@ const benches = await findBenches(process.cwd());
 
 describe('benchmarks (tiny smoke runs)', () => {
   it('finds the benchmark files', () => {
-    expect(benches.map((b) => b.name)).toContain('client/sim');
+    expect(benches.map((b) => b.name)).toContain('sim/sim');
   });
   for (const b of benches) {
     it(`${b.name} runs and returns finite figures`, async () => {

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nodeCryptoProvider, seededRandom } from '@fedtune/shared';
-import { partitionIid, syntheticClassification, takeRows } from '@fedtune/client';
+import { syntheticClassification, takeRows } from '@fedtune/client';
+import { partitionIid } from '@fedtune/sim';
 
 const bin = (name: string) => join(process.cwd(), 'node_modules', '.bin', name);
 const children: ChildProcess[] = [];

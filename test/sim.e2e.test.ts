@@ -4,8 +4,8 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../packages/client/src/cli/sim-cli.js';
-import type { SimulationReport } from '@fedtune/client';
+import { main } from '../packages/sim/src/cli/sim-cli.js';
+import type { SimulationReport } from '@fedtune/sim';
 
 describe('fedtune-sim', () => {
   it('runs 8 MLP nodes with label skew and dropouts; accuracy rises; the report keeps its field names', async () => {

@@ -1,7 +1,4 @@
 #!/usr/bin/env node
-// Runs the TypeScript source directly: tsx compiles on load, so there is no build step to forget.
-import { register } from 'tsx/esm/api';
-
-register();
-const { main } = await import('../src/cli/client-cli.ts');
+// The `fedtune-client` command: plain node on the compiled JavaScript (pnpm install builds dist/).
+const { main } = await import('../dist/cli/client-cli.js');
 process.exitCode = await main(process.argv.slice(2));

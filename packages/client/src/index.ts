@@ -1,16 +1,18 @@
-// @fedtune/client: the edge-node SDK and the simulation harness.
+// @fedtune/client: the edge-node SDK: connection and lifecycle, trainers and backends, language
+// models, data loading and redaction, node-side privacy audits. It never imports the coordinator.
 export * from './federated-client.js';
 export * from './training/trainer.js';
 export * from './training/layers-trainer.js';
 export * from './training/mlp.js';
 export * from './training/tf-backend.js';
+export { DpSgdTrainer, type DpSgdOptions, type DpSgdTrainerOptions, type PerExampleLoss, type PrivacySpent, type SampledGaussianEvent } from './training/dp-sgd-trainer.js';
+export { categoricalCrossentropyPerExample } from './training/dp-sgd-gradients.js';
+export { createLmNode, NODE_LORA, type LmNode, type LmNodeModel, type LmNodeOptions } from './training/lm-node.js';
+export { reportableMetrics } from './training/reportable-metrics.js';
 export * from './data/dataset.js';
-export * from './data/partition.js';
 export * from './data/synthetic-classification.js';
-export * from './sim/workload.js';
-export * from './sim/workloads.js';
-export * from './sim/simulation.js';
-export * from './sim/dropout-faults.js';
+export * from './data/load-tabular.js';
+export * from './data/redact.js';
 export * from './secagg-participant.js';
 export * from './backend/index.js';
 export * from './lm/index.js';

@@ -10,8 +10,7 @@ import { createLmNode } from '../training/lm-node.js';
 import type { LocalTrainer } from '../training/trainer.js';
 import { buildMlp } from '../training/mlp.js';
 import { activeBackend } from '../training/tf-backend.js';
-import { UsageError, runSubcommand, type Write } from '@fedtune/shared';
-import { intFlag } from './args.js';
+import { UsageError, intFlag, runSubcommand, type Write } from '@fedtune/shared/cli';
 
 const HELP = `Usage: fedtune-client <command> [options]
 

@@ -13,6 +13,4 @@ export { IGNORE_LABEL, maskedLoss, type TokenBatch } from './loss.js';
 export { AdamW, clipByGlobalNorm, type AdamWOptions } from './adamw.js';
 export { loadJsonl, loadTextDocuments, packDocuments, packPromptCompletions, parseJsonl, selectRows, splitTrainValidation, tokenizeAndPack } from './text-data.js';
 export { CausalLmTrainer, LM_TRAIN_DEFAULTS, createCausalLmTrainer, type CausalLmTrainerOptions } from './causal-lm-trainer.js';
-export { CANARY_DIGITS, CANARY_PREFIX, CONDITIONS, canaryText, generateNotes, makeCanary, type Canary, type Note } from './synthetic-notes.js';
-export { createGptTinyWorkload, gptTinyWorkload, type GptTinyOptions, type GptTinyWorkload, type PlantedCanary } from './workload.js';
 export * from './dp-causal-lm-trainer.js';

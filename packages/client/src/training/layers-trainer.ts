@@ -1,9 +1,8 @@
 // The built-in trainer for any compiled tf.LayersModel: its trainable weights (or a named subset)
 // are the federated tensors; fit and evaluate run model.fit / model.evaluate on local data.
 import * as tf from '@tensorflow/tfjs';
-import { FedtuneError, splitTensors, tensorSize, type RandomSource, type TensorSpec, type TrainConfig } from '@fedtune/shared';
+import { FedtuneError, permutation, splitTensors, tensorSize, type RandomSource, type TensorSpec, type TrainConfig } from '@fedtune/shared';
 import type { LabelledData } from '../data/dataset.js';
-import { permutation } from '../data/partition.js';
 import type { EvaluateOutcome, FitOutcome, LocalTrainer } from './trainer.js';
 
 export interface LayersTrainerOptions {

@@ -1,6 +1,7 @@
 // `fedtune-coordinator`: runs the service, hashes enrollment tokens, and computes privacy budgets.
 import { parseArgs } from 'node:util';
-import { nodeCryptoProvider, runSubcommand, type Write } from '@fedtune/shared';
+import { nodeCryptoProvider } from '@fedtune/shared';
+import { runSubcommand, type Write } from '@fedtune/shared/cli';
 import { hashToken } from '../auth/token-verifier.js';
 import { loadConfigFile, resolveConfig, type CoordinatorConfig } from '../config.js';
 import { Coordinator } from '../coordinator.js';

@@ -10,6 +10,15 @@ interface Reply {
   error?: string;
 }
 
+/**
+ * The worker's module: the compiled unmask-worker.js next to this file in dist/; when running from
+ * the TypeScript sources (tests, benchmarks), a plain-JS entry that registers tsx first, since Node
+ * 20 will not start a worker from a .ts file.
+ */
+function workerUrl(): URL {
+  return new URL(import.meta.url.endsWith('.ts') ? './unmask-worker-entry.js' : './unmask-worker.js', import.meta.url);
+}
+
 export class UnmaskPool {
   private workers: Worker[] = [];
   private nextId = 0;
@@ -21,8 +30,7 @@ export class UnmaskPool {
   private start(): void {
     if (this.workers.length > 0 || this.size === 0) return;
     for (let i = 0; i < this.size; i++) {
-      // A plain-JS entry registers tsx and loads the TypeScript worker (as the CLIs do).
-      const w = new Worker(new URL('./unmask-worker-entry.js', import.meta.url));
+      const w = new Worker(workerUrl());
       w.on('message', (r: Reply) => {
         const p = this.pending.get(r.id);
         if (p === undefined) return;

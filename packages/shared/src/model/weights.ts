@@ -1,7 +1,7 @@
 // Model weights as one flat float32 vector plus a tensor layout: chunking, aggregation and
 // masking all work on the flat vector; the layout maps it back to named tensors.
 import type { CryptoProvider } from '../crypto/provider.js';
-import { FedtuneError } from '../protocol/errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 import { MAX_MODEL_ELEMENTS, MAX_RANK, MAX_TENSORS } from '../protocol/limits.js';
 
 export interface TensorSpec {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { decodeMessage, decodeReply, encodeMessage, encodeReply, peekObject } from './codec.js';
-import { FedtuneError } from './errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 import { CHUNK_ELEMENTS, MAX_FRAME_BYTES } from './limits.js';
 import { MESSAGE_SCHEMAS } from './events.js';
 

@@ -3,7 +3,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Packr } from 'msgpackr';
-import { FedtuneError } from './errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 import { MESSAGE_SCHEMAS, type EventName, type Frame, type MessageOf, type ReplyOf } from './events.js';
 import { MAX_FRAME_BYTES } from './limits.js';
 

@@ -1,6 +1,6 @@
 // Message schemas: each is both the static type (Static<typeof X>) and the runtime validator.
 import { Type, type Static } from '@sinclair/typebox';
-import { ERROR_CATALOGUE, type ErrorCode } from './errors.js';
+import { ERROR_CATALOGUE, type ErrorCode } from '../errors/catalogue.js';
 import { CHUNK_ELEMENTS, MAX_CONFIG_KEYS, MAX_METRICS, MAX_MODEL_ELEMENTS, MAX_RANK, MAX_STRING, MAX_TENSORS } from './limits.js';
 import { Float32ArrayT } from './typed-arrays.js';
 

@@ -1,6 +1,6 @@
 // Client, stage AdvertiseKeys (Bonawitz et al. 2017 §4 round 0): check the round setup, make the
 // two X25519 key pairs, and sign them with the enrolled Ed25519 identity in active mode.
-import { FedtuneError } from '../protocol/errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 import { type SecAggClientState, type SecAggEnv, assertUniqueIds } from './client-state.js';
 import { minThreshold } from './graph.js';
 import { advertiseTranscript, ed25519Sign, x25519KeyPair } from './keys.js';

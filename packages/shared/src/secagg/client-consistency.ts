@@ -1,6 +1,6 @@
 // Client, stage ConsistencyCheck (active mode; Bonawitz et al. 2017 §4 round 3): sign the survivor
 // set U3 with the enrolled identity, so every honest node later unmasks against the same set.
-import { FedtuneError } from '../protocol/errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 import { type SecAggClientState, type SecAggEnv, assertUniqueIds, enterStage } from './client-state.js';
 import { consistencyTranscript, ed25519Sign } from './keys.js';
 import { ConsistencyRequest, type ConsistencyMsg } from './messages.js';

@@ -1,7 +1,7 @@
 // Client, stage MaskedInput (Bonawitz et al. 2017 §4 round 2): keep the sealed shares routed to this
 // node, derive the self mask and one pairwise mask per neighbour that shared keys, then mask the
 // ring-encoded vector chunk by chunk: y = x + PRG(b_u) + sum_v sign(u, v) PRG(s_u,v) mod 2^b.
-import { FedtuneError } from '../protocol/errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 import { assertU32Array } from './assert.js';
 import { type PairMask, type SecAggClientState, type SecAggEnv, assertUniqueIds, enterStage } from './client-state.js';
 import { x25519Many } from './keys.js';

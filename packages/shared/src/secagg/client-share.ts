@@ -1,6 +1,6 @@
 // Client, stage ShareKeys (Bonawitz et al. 2017 §4 round 1): verify neighbours' keys, pick the
 // self-mask seed b_u, Shamir-share b_u and s_u^SK among the neighbours, seal one message each.
-import { FedtuneError } from '../protocol/errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 import { type SecAggClientState, type SecAggEnv, assertUniqueIds, enterStage } from './client-state.js';
 import { advertiseTranscript, ed25519Verify, sealBox, shareBoxKeys } from './keys.js';
 import { type NeighbourKeys, type ShareKeysMsg, ShareKeysRequest } from './messages.js';

@@ -2,7 +2,7 @@
 // neighbourhoods): created once per round, advanced by one client-<stage>.ts function per stage.
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { RandomSource } from '../crypto/random.js';
-import { FedtuneError } from '../protocol/errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 import { assertBytes, assertId } from './assert.js';
 import type { Ed25519KeyPair, X25519KeyPair } from './keys.js';
 import type { NeighbourKeys, SecAggSetup } from './messages.js';

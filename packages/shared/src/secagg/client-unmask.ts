@@ -1,6 +1,6 @@
 // Client, stage Unmask (Bonawitz et al. 2017 §4 round 4): for each neighbour that shared keys,
 // reveal the share of b_v if v survived or of s_v^SK if v dropped, never both for one node.
-import { FedtuneError } from '../protocol/errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 import { type SecAggClientState, type SecAggEnv, assertUniqueIds, clientAbort, enterStage } from './client-state.js';
 import { consistencyTranscript, ed25519Verify, openBox, shareBoxKeys } from './keys.js';
 import { type RevealedShare, UnmaskRequest, type UnmaskMsg } from './messages.js';

@@ -4,7 +4,7 @@
 import nacl from 'tweetnacl';
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { RandomSource } from '../crypto/random.js';
-import { FedtuneError } from '../protocol/errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 import { assertBytes, assertInt } from './assert.js';
 import { SECAGG_LABEL, contextInfo } from './prg.js';
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { nodeCryptoProvider as crypto } from '../crypto/node-crypto.js';
 import { seededRandom } from '../crypto/random.js';
-import type { FedtuneError } from '../protocol/errors.js';
+import type { FedtuneError } from '../errors/catalogue.js';
 import { clientAdvertiseKeys } from './client-advertise.js';
 import { clientConsistency } from './client-consistency.js';
 import { clientMaskChunk, clientMaskVector, clientMaskedInput } from './client-masked-input.js';

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nodeCryptoProvider as crypto } from '../crypto/node-crypto.js';
 import { seededRandom } from '../crypto/random.js';
-import { FedtuneError } from '../protocol/errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 import { chooseRingParams, decodeFromRing, encodeToRing, ringAddInto, ringSubInto, type RingParams } from './ring.js';
 
 const rng = seededRandom(crypto, 'ring-tests');

@@ -2,7 +2,7 @@
 // stochastic rounding, and the overflow-free parameter choice of Bonawitz et al. 2017 §3 / Bell et
 // al. 2020 §5: the sum of n encoded vectors must fit the centred range of the ring.
 import type { RandomSource } from '../crypto/random.js';
-import { FedtuneError } from '../protocol/errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 import { assertBits, assertInt, assertNumber, assertU32Array } from './assert.js';
 import { addWordsInto, subWordsInto } from './word-ops.js';
 

@@ -1,6 +1,6 @@
 // Coordinator, stage AdvertiseKeys (Bonawitz et al. 2017 §4 round 0): collect public keys, then
 // close the stage as U1 and send each node its live neighbours' keys.
-import { FedtuneError } from '../protocol/errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 import { advertiseTranscript, ed25519Verify } from './keys.js';
 import { AdvertiseKeysMsg, type NeighbourKeys, type ShareKeysRequest } from './messages.js';
 import { type SecAggServerState, type StageOutcome, abortRound, admit, shortOfNeighbours } from './server-state.js';

@@ -1,6 +1,6 @@
 // Coordinator, stage ConsistencyCheck (active mode; Bonawitz et al. 2017 §4 round 3): collect each
 // survivor's signature on U3, close the stage as U4 and forward neighbours' signatures.
-import { FedtuneError } from '../protocol/errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 import { consistencyTranscript, ed25519Verify } from './keys.js';
 import { ConsistencyMsg, type UnmaskRequest } from './messages.js';
 import { checkRecoverable, unmaskRequests } from './server-masked-input.js';

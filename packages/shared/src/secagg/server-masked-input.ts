@@ -1,6 +1,6 @@
 // Coordinator, stage MaskedInput (Bonawitz et al. 2017 §4 round 2): add each masked chunk into the
 // one running sum as it arrives (memory O(model)), then close the stage as U3.
-import { FedtuneError } from '../protocol/errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 import { type ConsistencyRequest, MaskedInputChunkMsg, type UnmaskRequest } from './messages.js';
 import { type SecAggServerState, type StageOutcome, abortRound, admit, shortOfNeighbours } from './server-state.js';
 import { validateMessage } from './validate.js';

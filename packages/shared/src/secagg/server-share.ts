@@ -1,6 +1,6 @@
 // Coordinator, stage ShareKeys (Bonawitz et al. 2017 §4 round 1): collect the sealed shares (which
 // it cannot read), close the stage as U2 and route each share to its holder.
-import { FedtuneError } from '../protocol/errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 import { type MaskedInputRequest, ShareKeysMsg } from './messages.js';
 import { type SecAggServerState, type StageOutcome, abortRound, admit, shortOfNeighbours } from './server-state.js';
 import { validateMessage } from './validate.js';

@@ -1,7 +1,7 @@
 // The coordinator's per-round state for secure aggregation (Bonawitz et al. 2017 §4; Bell et al. 2020
 // §3): cohort, graph, the survivor sets U1 ⊇ U2 ⊇ U3 (⊇ U4 in active mode) and the running masked sum.
 import type { RandomSource } from '../crypto/random.js';
-import { FedtuneError } from '../protocol/errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 import { CHUNK_ELEMENTS, MAX_MODEL_ELEMENTS } from '../protocol/limits.js';
 import { assertBits, assertBytes, assertId, assertInt } from './assert.js';
 import { type Neighbourhoods, assertNeighbourhoods, hararyGraph, minThreshold } from './graph.js';

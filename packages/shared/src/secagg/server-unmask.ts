@@ -1,7 +1,7 @@
 // Coordinator, stage Unmask (Bonawitz et al. 2017 §4 round 4): collect revealed shares, rebuild b_u
 // of every survivor and s_u^SK of every dropped node with masks in the sum, and plan mask removal.
 import type { CryptoProvider } from '../crypto/provider.js';
-import { FedtuneError } from '../protocol/errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 import { x25519Many, x25519PublicKey } from './keys.js';
 import { type SecAggAbort, UnmaskMsg } from './messages.js';
 import { deriveMaskKey } from './prg.js';

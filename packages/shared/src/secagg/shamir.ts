@@ -1,7 +1,7 @@
 // Shamir t-of-n secret sharing (Shamir 1979, "How to share a secret") of raw byte strings, bytewise
 // over GF(2^8) with the AES polynomial x^8 + x^4 + x^3 + x + 1 (FIPS 197 §4.2).
 import type { RandomSource } from '../crypto/random.js';
-import { FedtuneError } from '../protocol/errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 import { assertBytes, assertInt } from './assert.js';
 
 /** The most shares one secret can have: x coordinates are the non-zero elements of GF(2^8). */

@@ -1,6 +1,6 @@
 // The plaintext inside one sealed share message (Bonawitz et al. 2017 §4 round 1: u || v || shares),
 // a fixed binary layout so sender, recipient and round are bound inside the authenticated box.
-import { FedtuneError } from '../protocol/errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 import { assertBytes, assertId, assertInt } from './assert.js';
 import { SECRET_BYTES } from './shamir.js';
 

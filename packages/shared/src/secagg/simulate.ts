@@ -3,7 +3,7 @@
 // protocol tests and benchmark. Dropouts are injected per node at a chosen stage.
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { RandomSource } from '../crypto/random.js';
-import { FedtuneError } from '../protocol/errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 import { clientAdvertiseKeys } from './client-advertise.js';
 import { clientConsistency } from './client-consistency.js';
 import { clientMaskChunk, clientMaskedInput } from './client-masked-input.js';

@@ -1,6 +1,6 @@
 // The ordered stages of one secure-aggregation round (Bonawitz et al. 2017 §4, Fig. 4: rounds 0-4)
 // and the single transition rule both client and coordinator follow.
-import { FedtuneError } from '../protocol/errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 
 /** Every stage, in protocol order. ConsistencyCheck runs in active mode only. */
 export const SECAGG_STAGES = ['AdvertiseKeys', 'ShareKeys', 'MaskedInput', 'ConsistencyCheck', 'Unmask'] as const;

@@ -2,7 +2,7 @@
 // stage functions refuse hostile values even when a caller skipped the codec.
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import { FedtuneError } from '../protocol/errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 
 const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FedtuneError } from '../../protocol/errors.js';
+import { FedtuneError } from '../../errors/catalogue.js';
 import { calibrateNoiseMultiplier, noiseMultiplierForEpsilon } from './inverse.js';
 import { sampledGaussianEpsilon } from './rdp-accountant.js';
 

@@ -2,7 +2,7 @@
 // delta, by bisection on z (epsilon is non-increasing in z for every accountant here; see
 // Mironov, Talwar, Zhang 2019 for the sampled Gaussian's RDP, monotone in sigma at every order).
 import { assertDelta, assertInteger, assertPositive, assertProbability } from '../assert.js';
-import { FedtuneError } from '../../protocol/errors.js';
+import { FedtuneError } from '../../errors/catalogue.js';
 import type { RdpConversion } from './conversion.js';
 import { sampledGaussianEpsilon } from './rdp-accountant.js';
 

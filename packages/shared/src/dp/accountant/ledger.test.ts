@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FedtuneError } from '../../protocol/errors.js';
+import { FedtuneError } from '../../errors/catalogue.js';
 import { PrivacyLedger, type LedgerEntry } from './ledger.js';
 import { sampledGaussianEpsilon } from './rdp-accountant.js';
 

@@ -1,7 +1,7 @@
 // A pure, persistable privacy ledger: one entry per accounted event (per round, per mode), the RDP
 // composition of all of them (Mironov 2017) and the budget check that stops a round before it
 // would exceed (epsilon, delta). Immutable: append returns a new ledger.
-import { FedtuneError } from '../../protocol/errors.js';
+import { FedtuneError } from '../../errors/catalogue.js';
 import { assertDelta, assertInteger, assertPositive } from '../assert.js';
 import { DEFAULT_CONVERSION, rdpToEpsilon, type EpsilonAtOrder, type RdpConversion } from './conversion.js';
 import { DEFAULT_RDP_ORDERS, eventRdp, RdpAccountant, type DpEvent } from './rdp-accountant.js';

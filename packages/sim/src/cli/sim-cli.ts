@@ -3,13 +3,12 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { STRATEGY_NAMES, type StrategyName, type RoundSummary } from '@fedtune/coordinator';
-import { BACKEND_ORDER, isBackendName } from '../backend/index.js';
-import { formatCanaryTable, runCanaryExperiment } from '../sim/canary-experiment.js';
-import { runSimulation } from '../sim/simulation.js';
-import type { PartitionSpec } from '../sim/workload.js';
-import { WORKLOADS } from '../sim/workloads.js';
-import { UsageError, runSubcommand, type Write } from '@fedtune/shared';
-import { intFlag, numberFlag } from './args.js';
+import { formatCanaryTable, runCanaryExperiment } from '../canary-experiment.js';
+import { runSimulation } from '../simulation.js';
+import type { PartitionSpec } from '../workload.js';
+import { WORKLOADS } from '../workloads.js';
+import { UsageError, intFlag, numberFlag, runSubcommand, type Write } from '@fedtune/shared/cli';
+import { BACKEND_ORDER, isBackendName } from '@fedtune/client';
 
 const HELP = `Usage: fedtune-sim run [options]
        fedtune-sim canary [--clients N] [--rounds R] [--repeats K] [--epsilon E] [--report PATH]

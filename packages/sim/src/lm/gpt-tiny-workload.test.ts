@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nodeCryptoProvider, seededRandom } from '@fedtune/shared';
-import { CausalLmTrainer } from './causal-lm-trainer.js';
-import { createGptTinyWorkload } from './workload.js';
+import { CausalLmTrainer } from '@fedtune/client';
+import { createGptTinyWorkload } from './gpt-tiny-workload.js';
 import { generateNotes } from './synthetic-notes.js';
 
 describe('gpt-tiny workload', () => {

@@ -1,5 +1,5 @@
 // Command-line number flags that must parse; a bad one is a UsageError (exit code 2).
-import { UsageError } from '@fedtune/shared';
+import { UsageError } from './failure.js';
 
 export function intFlag(name: string, value: string | undefined, fallback: number, min = 0): number {
   if (value === undefined) return fallback;

@@ -1,7 +1,7 @@
 // A simulation workload: a model paired with a dataset, able to build one trainer per simulated
 // node on that node's shard of the data. `fedtune-sim --model M --dataset D` picks one by name.
 import type { RandomSource, TrainConfig } from '@fedtune/shared';
-import type { LocalTrainer } from '../training/trainer.js';
+import type { LocalTrainer } from '@fedtune/client';
 
 export type PartitionSpec = { kind: 'iid' } | { kind: 'dirichlet'; alpha: number };
 

@@ -1,6 +1,6 @@
 // Simulation throughput: N MLP nodes x R rounds over loopback sockets on one machine
 // (target: 100 x 10 in a few minutes on 2 cores), on the automatically chosen backend.
-import { runSimulation } from '../src/sim/simulation.js';
+import { runSimulation } from '../src/simulation.js';
 import type { BenchFigure, BenchFn } from '../../../scripts/bench-types.js';
 
 export const bench: BenchFn = async ({ tiny }) => {

@@ -1,6 +1,6 @@
 // How the command-line tools report a failure: usage mistakes and bad configuration exit 2, any
 // other coded error exits 1, and only the code and message are printed, never a stack.
-import { FedtuneError } from './errors.js';
+import { FedtuneError } from '../errors/catalogue.js';
 
 /** A mistake in the command line itself (unknown flag, bad value). */
 export class UsageError extends Error {}

@@ -1,15 +1,9 @@
 // The `mlp` on `synthetic-classification` workload: each node holds a shard of one generated
 // dataset (IID or Dirichlet label skew) and trains the same named-layer MLP.
 import { forkSeed, nodeCryptoProvider, seededRandom } from '@fedtune/shared';
-import { rowCount, splitValidation, takeRows } from '../data/dataset.js';
-import { partitionDirichlet, partitionIid } from '../data/partition.js';
-import { syntheticClassification } from '../data/synthetic-classification.js';
-import { DpSgdTrainer } from '../training/dp-sgd-trainer.js';
-import { LayersModelTrainer } from '../training/layers-trainer.js';
-import { buildMlp } from '../training/mlp.js';
 import type { Workload, WorkloadOptions } from './workload.js';
-import type { LocalTrainer } from '../training/trainer.js';
-import { activeBackend } from '../training/tf-backend.js';
+import { DpSgdTrainer, LayersModelTrainer, activeBackend, buildMlp, rowCount, splitValidation, syntheticClassification, takeRows, type LocalTrainer } from '@fedtune/client';
+import { partitionDirichlet, partitionIid } from './partition.js';
 
 const ROWS_PER_NODE = 200;
 const FEATURES = 20;

@@ -1,7 +1,7 @@
 // Dropout injection for simulations: each selected node vanishes in a round with probability p,
 // at a point drawn uniformly from the places a real node can vanish.
 import type { RandomSource } from '@fedtune/shared';
-import type { DropPoint, FaultInjector } from '../federated-client.js';
+import type { DropPoint, FaultInjector } from '@fedtune/client';
 
 const PLAIN: readonly DropPoint[] = ['before-train', 'mid-upload'];
 // With SecAgg: before training, before keys, after keys, after shares, after the masked input.

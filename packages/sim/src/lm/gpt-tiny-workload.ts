@@ -2,18 +2,22 @@
 // tokenizer, each node fine-tuning on its shard of generated patient notes (IID, or Dirichlet
 // skew over conditions), one node's data carrying a canary for memorisation audits.
 import { forkSeed, nodeCryptoProvider, seededRandom } from '@fedtune/shared';
-import { partitionDirichlet, partitionIid } from '../data/partition.js';
-import type { Workload, WorkloadOptions } from '../sim/workload.js';
-import { activeBackend } from '../training/tf-backend.js';
-import type { LocalTrainer } from '../training/trainer.js';
-import { createCausalLmTrainer } from './causal-lm-trainer.js';
-import { createDpCausalLmTrainer } from './dp-causal-lm-trainer.js';
-import { tinyGptConfig, type GptConfig } from './config.js';
-import { type LoraConfig } from './lora.js';
-import { GptModel } from './model.js';
+import {
+  ByteTokenizer,
+  GptModel,
+  activeBackend,
+  createCausalLmTrainer,
+  createDpCausalLmTrainer,
+  splitTrainValidation,
+  tinyGptConfig,
+  tokenizeAndPack,
+  type GptConfig,
+  type LocalTrainer,
+  type LoraConfig,
+} from '@fedtune/client';
+import { partitionDirichlet, partitionIid } from '../partition.js';
+import type { Workload, WorkloadOptions } from '../workload.js';
 import { CONDITIONS, generateNotes, makeCanary, type Canary } from './synthetic-notes.js';
-import { splitTrainValidation, tokenizeAndPack } from './text-data.js';
-import { ByteTokenizer } from './tokenizer.js';
 
 export interface GptTinyOptions {
   notesPerNode?: number;

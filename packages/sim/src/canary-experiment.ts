@@ -4,15 +4,10 @@
 // each final model: canary exposure (Carlini et al. 2019), whether greedy decoding completes the
 // secret, and validation perplexity.
 import { nodeCryptoProvider, seededRandom } from '@fedtune/shared';
-import { canaryExposure, type ExposureResult } from '../audit/exposure.js';
-import { lossThresholdAttack, perSequenceLosses, type MembershipResult } from '../audit/membership.js';
-import { generate } from '../lm/generate.js';
-import type { CausalLmTrainer } from '../lm/causal-lm-trainer.js';
-import type { DpCausalLmTrainer } from '../lm/dp-causal-lm-trainer.js';
-import { CANARY_DIGITS } from '../lm/synthetic-notes.js';
-import { ByteTokenizer } from '../lm/tokenizer.js';
-import { createGptTinyWorkload } from '../lm/workload.js';
+import { CANARY_DIGITS } from './lm/synthetic-notes.js';
+import { createGptTinyWorkload } from './lm/gpt-tiny-workload.js';
 import { runSimulation, type SimulationReport } from './simulation.js';
+import { canaryExposure, type ExposureResult, lossThresholdAttack, perSequenceLosses, type MembershipResult, generate, type CausalLmTrainer, type DpCausalLmTrainer, ByteTokenizer } from '@fedtune/client';
 
 export interface CanaryExperimentOptions {
   clients: number;

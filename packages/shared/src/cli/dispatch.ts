@@ -1,7 +1,7 @@
 // The shape every fedtune command shares: `tool <command> [args]`, help on --help / -h / help
 // (exit 0) or on no command at all (exit 2), an unknown command refused as a usage error, and any
 // failure reported by reportCliFailure, never as a stack trace.
-import { UsageError, reportCliFailure } from './cli-failure.js';
+import { UsageError, reportCliFailure } from './failure.js';
 
 /** Where a command writes its text (stdout or stderr in the real tools, a buffer in tests). */
 export type Write = (s: string) => void;

@@ -3,11 +3,10 @@
 // whose field names DESIGN.md fixes.
 import { FedtuneError, ed25519KeyPairFromSeed, forkSeed, nodeCryptoProvider, seededRandom } from '@fedtune/shared';
 import { Coordinator, createLogger, type CoordinatorConfigInput, type LogLevel, type RoundSummary, type StrategyName } from '@fedtune/coordinator';
-import { FederatedClient } from '../federated-client.js';
 import { dropoutFaults } from './dropout-faults.js';
-import type { LocalTrainer } from '../training/trainer.js';
 import type { PartitionSpec, Workload } from './workload.js';
 import { findWorkload } from './workloads.js';
+import { FederatedClient, type LocalTrainer } from '@fedtune/client';
 
 export interface SimulationOptions {
   clients: number;

@@ -3,17 +3,7 @@
 // distribution"): node i's class mix q_i ~ Dir(alpha * C * p), p the global class prior over C
 // classes; scaled by C so that with balanced classes each component is alpha, the convention of
 // most FL benchmarks ("dirichlet:0.5").
-import { sampleDirichlet, type RandomSource } from '@fedtune/shared';
-
-/** Shuffles 0..n-1 (Fisher-Yates). */
-export function permutation(n: number, random: RandomSource): number[] {
-  const a = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = random.int(i + 1);
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
+import { permutation, sampleDirichlet, type RandomSource } from '@fedtune/shared';
 
 /** Equal-sized random shards. */
 export function partitionIid(rows: number, nodes: number, random: RandomSource): number[][] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ERROR_CATALOGUE, FedtuneError, isErrorCode, toWireError } from './errors.js';
+import { ERROR_CATALOGUE, FedtuneError, isErrorCode, toWireError } from './catalogue.js';
 
 describe('error catalogue', () => {
   it('is consistent: FT_ERR_ codes, a message and an HTTP-class status each', () => {

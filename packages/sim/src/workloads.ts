@@ -1,8 +1,8 @@
 // The workloads `fedtune-sim` knows, looked up by --model and --dataset.
 import { FedtuneError } from '@fedtune/shared';
-import { createGptTinyWorkload, gptTinyWorkload } from '../lm/workload.js';
 import { mlpWorkload } from './mlp-workload.js';
 import type { Workload } from './workload.js';
+import { createGptTinyWorkload, gptTinyWorkload } from './lm/gpt-tiny-workload.js';
 
 /** gpt-tiny with LoRA adapters (rank 8) on every projection: only the adapters are federated. */
 export const gptTinyLoraWorkload: Workload = {
