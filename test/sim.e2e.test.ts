@@ -75,7 +75,7 @@ describe('fedtune-sim', () => {
   it('prints help and refuses bad flags with exit code 2', async () => {
     let out = '';
     let err = '';
-    expect(await main(['--help'], (s) => (out += s), () => {})).toBe(0);
+    expect(await main(['run', '--help'], (s) => (out += s), () => {})).toBe(0);
     expect(out).toContain('--partition');
     expect(await main(['run', '--partition', 'dirichlet:-1'], () => {}, (s) => (err += s))).toBe(2);
     expect(err).toContain('--partition');

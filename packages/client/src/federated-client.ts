@@ -58,6 +58,8 @@ export interface FederatedClientOptions {
   crypto?: CryptoProvider;
   /** Reconnection backoff: exponential from initialDelayMs to maxDelayMs with jitter. */
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
+  /** How long one connection attempt may take before it counts as failed (default 4 s). */
+  connectTimeoutMs?: number;
   /** Per-request timeout for acknowledged messages. */
   requestTimeoutMs?: number;
   /** Simulation only: injected dropouts. */
@@ -75,6 +77,8 @@ export interface FederatedClientOptions {
 
 export interface FederatedClientEvents {
   connected: [];
+  /** A connection attempt failed; socket.io retries after about `retryInMs` (with jitter). */
+  unreachable: [{ attempt: number; retryInMs: number; message: string }];
   welcome: [{ nodeId: string; modelVersion: string | null }];
   model: [{ version: string; fetched: boolean }];
   fitStart: [{ round: number }];
@@ -90,6 +94,13 @@ export interface FederatedClientEvents {
 type FedtuneClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 class InjectedDrop extends Error {}
+
+/** The cause under socket.io's generic "websocket error" (e.g. "connect ECONNREFUSED 10.0.0.5:8750"). */
+function connectErrorText(e: Error): string {
+  const description = (e as { description?: { message?: unknown; error?: { message?: unknown } } }).description;
+  const inner = description?.error?.message ?? description?.message;
+  return typeof inner === 'string' && inner !== '' ? inner : e.message;
+}
 
 export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private readonly socket: FedtuneClientSocket;
@@ -107,13 +118,16 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     super();
     this.crypto = options.crypto ?? nodeCryptoProvider;
     this.finishedPromise = new Promise((r) => (this.resolveFinished = r));
+    const initialDelayMs = options.reconnect?.initialDelayMs ?? 500;
+    const maxDelayMs = options.reconnect?.maxDelayMs ?? 10_000;
     this.socket = io(options.url, {
       autoConnect: false,
       transports: ['websocket'],
       reconnection: true,
-      reconnectionDelay: options.reconnect?.initialDelayMs ?? 500,
-      reconnectionDelayMax: options.reconnect?.maxDelayMs ?? 10_000,
+      reconnectionDelay: initialDelayMs,
+      reconnectionDelayMax: maxDelayMs,
       randomizationFactor: 0.5,
+      timeout: options.connectTimeoutMs ?? 4000,
       ...(options.tls?.ca === undefined ? {} : { ca: options.tls.ca }),
     });
     this.socket.on('round:fit', (frame) => this.enqueue('round:fit', frame, (m) => this.fit(m)));
@@ -127,6 +141,14 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     );
     this.socket.on('fedtune:error', (frame) => this.receive('fedtune:error', frame, (m) => this.emit('error', FedtuneError.fromWire(m))));
     this.socket.on('disconnect', (reason) => this.emit('disconnected', reason));
+    let failedAttempts = 0;
+    this.socket.on('connect', () => (failedAttempts = 0));
+    this.socket.on('connect_error', (e) => {
+      failedAttempts++;
+      // socket.io's backoff: initial * 2^(attempt - 1), capped, then +/- 50% jitter.
+      const retryInMs = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(30, failedAttempts - 1));
+      this.emit('unreachable', { attempt: failedAttempts, retryInMs, message: connectErrorText(e) });
+    });
     this.random = options.random ?? systemRandom(this.crypto);
     this.nodeId = options.nodeId;
     this.secagg = new SecAggParticipant({

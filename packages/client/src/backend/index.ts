@@ -3,3 +3,4 @@ export { BACKEND_ORDER, TFJS_BACKEND, isBackendName, parseBackendName, type Back
 export { probeBackend, probeBackends, selectBackend, type BackendChoice, type BackendProbe, type SelectOptions } from './select.js';
 export { installDawn, describeAdapter, type DawnResult, type GpuAdapterSummary } from './webgpu-dawn.js';
 export { doctorReport, formatDoctor, type DoctorReport } from './doctor.js';
+export { quietTfjs } from './quiet.js';

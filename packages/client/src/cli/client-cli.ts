@@ -1,6 +1,5 @@
 // `fedtune-client`: joins a coordinator as an edge node, or reports the training backends.
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { nodeCryptoProvider, seededRandom, systemRandom } from '@fedtune/shared';
 import { splitValidation } from '../data/dataset.js';
 import { loadTabular } from '../data/load-tabular.js';
@@ -10,71 +9,66 @@ import { createLmNode } from '../training/lm-node.js';
 import type { LocalTrainer } from '../training/trainer.js';
 import { buildMlp } from '../training/mlp.js';
 import { activeBackend } from '../training/tf-backend.js';
-import { UsageError, intFlag, runSubcommand, type Write } from '@fedtune/shared/cli';
+import { UsageError, intFlag, packageVersion, parseFlags, runTool, withQuietNative, type ToolSpec, type Write } from '@fedtune/shared/cli';
+import { BACKEND_ORDER, isBackendName, quietTfjs } from '../backend/index.js';
+import { DOCTOR_HELP, runDoctorCommand } from './doctor-command.js';
 
-const HELP = `Usage: fedtune-client <command> [options]
+export const JOIN_HELP = `Usage: fedtune-client join --url URL --token TOKEN --data PATH [options]
 
-Commands:
-  join --url URL --token TOKEN --data PATH [options]
-        Joins a coordinator as an edge node and trains on local data until training ends.
-          --model M             mlp (default) | gpt-tiny | gpt2-lora (every node must use the same)
-        mlp: PATH is CSV with a header row, or JSONL; numeric features and an integer label column.
-        gpt-tiny / gpt2-lora: PATH is text (documents separated by blank lines) or JSONL; PII is
-        redacted before training and the node prints what it removed.
-          --base DIR            gpt2-lora: a local GPT-2 folder (config.json, model.safetensors,
-                                vocab.json + merges.txt); only LoRA adapters are federated
-          --field NAME          JSONL field holding the text (default text)
-          --names FILE          extra names to redact, one per line
-          --no-redact           train on the text as it is (not recommended)
-          --label-column NAME   label column (default label)
-          --classes N           number of classes (default: max label + 1; set it so every
-                                node builds the same model)
-          --hidden A,B          MLP hidden layer sizes (default 64,32)
-          --learning-rate LR    local SGD learning rate (default 0.1)
-          --backend B           force tensorflow | webgpu | wasm | cpu
-          --ca FILE             trust this CA (PEM) for an https coordinator
-          --name NAME           a name for logs (default: hostname)
-        The token may come from FEDTUNE_TOKEN instead of --token.
-  doctor [--json]
-        Reports each training backend as available or not, with the reason, and the choice.
+Joins a coordinator as an edge node and trains on local data until training ends.
 
-Options:
-  --help    this text
+  --url URL             the coordinator (http:// or https://)
+  --token TOKEN         enrollment token (or the FEDTUNE_TOKEN environment variable)
+  --data PATH           local training data (see --model)
+  --model M             mlp (default) | gpt-tiny | gpt2-lora (every node must use the same)
+                        mlp: PATH is CSV with a header row, or JSONL; numeric features and an
+                        integer label column.
+                        gpt-tiny / gpt2-lora: PATH is text (documents separated by blank lines)
+                        or JSONL; PII is redacted before training and the node prints what it
+                        removed.
+  --base DIR            gpt2-lora: a local GPT-2 folder (config.json, model.safetensors,
+                        vocab.json + merges.txt); only LoRA adapters are federated
+  --field NAME          JSONL field holding the text (default text)
+  --names FILE          extra names to redact, one per line
+  --no-redact           train on the text as it is (not recommended)
+  --label-column NAME   label column (default label)
+  --classes N           number of classes (default: max label + 1; set it so every node builds
+                        the same model)
+  --hidden A,B          MLP hidden layer sizes (default 64,32)
+  --learning-rate LR    local SGD learning rate (default 0.1)
+  --backend B           force tensorflow | webgpu | wasm | cpu
+  --ca FILE             trust this CA (PEM) for an https coordinator
+  --name NAME           a name for logs (default: hostname)
+  --verbose             let native GPU libraries and TensorFlow.js print their own warnings
+  -h, --help            this text
 `;
 
-
 async function join(args: string[], out: Write, err: Write): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      url: { type: 'string' },
-      token: { type: 'string' },
-      data: { type: 'string' },
-      'label-column': { type: 'string', default: 'label' },
-      classes: { type: 'string' },
-      hidden: { type: 'string', default: '64,32' },
-      'learning-rate': { type: 'string', default: '0.1' },
-      backend: { type: 'string' },
-      name: { type: 'string' },
-      ca: { type: 'string' },
-      model: { type: 'string', default: 'mlp' },
-      base: { type: 'string' },
-      field: { type: 'string' },
-      names: { type: 'string' },
-      'no-redact': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
+  const { values } = parseFlags(args, {
+    url: { type: 'string' },
+    token: { type: 'string' },
+    data: { type: 'string' },
+    'label-column': { type: 'string', default: 'label' },
+    classes: { type: 'string' },
+    hidden: { type: 'string', default: '64,32' },
+    'learning-rate': { type: 'string', default: '0.1' },
+    backend: { type: 'string' },
+    name: { type: 'string' },
+    ca: { type: 'string' },
+    model: { type: 'string', default: 'mlp' },
+    base: { type: 'string' },
+    field: { type: 'string' },
+    names: { type: 'string' },
+    'no-redact': { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
   });
-  if (values.help) {
-    out(HELP);
-    return 0;
-  }
   const token = values.token ?? process.env.FEDTUNE_TOKEN;
   if (values.url === undefined || token === undefined || values.data === undefined) throw new UsageError('join needs --url, --token (or FEDTUNE_TOKEN) and --data');
   const hidden = values.hidden.split(',').map((h) => intFlag('hidden', h, 0, 1));
   const lr = Number(values['learning-rate']);
   if (!(lr > 0)) throw new UsageError(`--learning-rate must be > 0, got ${values['learning-rate']}`);
+  if (values.backend !== undefined && !isBackendName(values.backend)) throw new UsageError(`--backend must be one of ${BACKEND_ORDER.join(' | ')}, got ${JSON.stringify(values.backend)}`);
+  if (!values.verbose) quietTfjs();
   const backend = await activeBackend(values.backend);
   const random = systemRandom(nodeCryptoProvider);
   let trainer: LocalTrainer;
@@ -114,6 +108,7 @@ async function join(args: string[], out: Write, err: Write): Promise<number> {
   client.on('evaluated', (e) => err(`round ${e.round}: validation loss ${e.loss.toFixed(4)}\n`));
   client.on('roundEnd', (r) => err(`round ${r.round} ${r.status}${r.reason ? `: ${r.reason}` : ''}\n`));
   client.on('disconnected', (reason) => err(`disconnected (${reason}); reconnecting\n`));
+  client.on('unreachable', (u) => err(`no coordinator answers at ${values.url} (${u.message}); retry ${u.attempt} in about ${(u.retryInMs / 1000).toFixed(1)} s\n`));
   client.on('error', (e) => err(`error ${e.code}: ${e.message}\n`));
   await client.start();
   const finished = await client.finished;
@@ -122,12 +117,30 @@ async function join(args: string[], out: Write, err: Write): Promise<number> {
   return 0;
 }
 
-export async function main(argv: string[], out: Write = (s) => void process.stdout.write(s), err: Write = (s) => void process.stderr.write(s)): Promise<number> {
-  return runSubcommand(argv, HELP, {
-    join: (rest) => join(rest, out, err),
-    doctor: async (rest) => {
-      const { runDoctorCommand } = await import('./doctor-command.js');
-      return runDoctorCommand(rest, out);
+export function clientTool(out: Write, err: Write): ToolSpec {
+  return {
+    name: 'fedtune-client',
+    version: packageVersion(import.meta.url),
+    about: 'A fedtune edge node: trains on local data and sends only clipped, noised, masked updates to a coordinator.',
+    commands: {
+      join: { summary: 'join a coordinator and train on local data until training ends', help: JOIN_HELP, run: (rest) => join(rest, out, err) },
+      doctor: {
+        summary: 'which training backends work here, why, and the choice',
+        help: DOCTOR_HELP,
+        run: (rest) => {
+          if (!rest.includes('--verbose')) quietTfjs();
+          return runDoctorCommand(rest, out);
+        },
+      },
     },
-  }, out, err);
+  };
+}
+
+export async function main(argv: string[], out: Write = (s) => void process.stdout.write(s), err: Write = (s) => void process.stderr.write(s)): Promise<number> {
+  return runTool(clientTool(out, err), argv, out, err);
+}
+
+/** The installed command: `main` with native libraries' stderr noise filtered unless --verbose. */
+export function runCommandLine(argv: string[]): Promise<number> {
+  return withQuietNative(argv, () => main(argv));
 }

@@ -1,29 +1,21 @@
-// `fedtune-client doctor [--json] [--help]`: reports the training backends available here.
+// `fedtune-client doctor [--json]`: reports the training backends available here.
+import { parseFlags } from '@fedtune/shared/cli';
 import { doctorReport, formatDoctor } from '../backend/doctor.js';
 
-const USAGE = `usage: fedtune-client doctor [--json] [--help]
+export const DOCTOR_HELP = `Usage: fedtune-client doctor [--json] [--verbose]
 
 Probes every training backend (tensorflow-gpu, tensorflow, webgpu, wasm, cpu), says why each is
 or is not available, and which one training would use.
 
-  --json   print the report as JSON
-  --help   print this help`;
+  --json      print the report as JSON
+  --verbose   let native GPU libraries and TensorFlow.js print their own warnings
+  -h, --help  this text
+`;
 
-/** Runs the doctor command; returns the exit code (0 ok, 2 bad usage). */
+/** Runs the doctor command; returns the exit code. @throws UsageError for a bad flag. */
 export async function runDoctorCommand(argv: string[], out: (s: string) => void): Promise<number> {
-  let json = false;
-  for (const arg of argv) {
-    if (arg === '--help' || arg === '-h') {
-      out(USAGE);
-      return 0;
-    }
-    if (arg === '--json') json = true;
-    else {
-      out(`fedtune-client doctor: unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
-      return 2;
-    }
-  }
+  const { values } = parseFlags(argv, { json: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false } });
   const report = await doctorReport();
-  out(json ? JSON.stringify(report, null, 2) : formatDoctor(report));
+  out(values.json ? JSON.stringify(report, null, 2) + '\n' : formatDoctor(report) + '\n');
   return 0;
 }

@@ -1,5 +1,6 @@
 // Options of the DP-SGD trainer (Abadi et al. 2016, "Deep Learning with Differential Privacy") and
 // their validation: noble-style asserters that name the option and build the message on failure.
+import type { RandomSource } from '@fedtune/shared';
 import type { LayersTrainerOptions } from './layers-trainer.js';
 import type * as tf from '@tensorflow/tfjs';
 import type { LabelledData } from '../data/dataset.js';
@@ -29,6 +30,9 @@ export interface DpSgdOptions {
 }
 
 export interface DpSgdTrainerOptions extends DpSgdOptions, LayersTrainerOptions {
+  /** Poisson sampling and the Gaussian noise; required, and a CSPRNG outside tests. */
+  random: RandomSource;
+  backend: string;
   /** Per-example training loss; default categorical cross-entropy on probabilities (buildMlp's compiled loss). */
   loss?: PerExampleLoss;
   /**

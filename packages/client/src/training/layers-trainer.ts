@@ -1,7 +1,7 @@
 // The built-in trainer for any compiled tf.LayersModel: its trainable weights (or a named subset)
 // are the federated tensors; fit and evaluate run model.fit / model.evaluate on local data.
 import * as tf from '@tensorflow/tfjs';
-import { FedtuneError, permutation, splitTensors, tensorSize, type RandomSource, type TensorSpec, type TrainConfig } from '@fedtune/shared';
+import { FedtuneError, nodeCryptoProvider, permutation, systemRandom, splitTensors, tensorSize, type RandomSource, type TensorSpec, type TrainConfig } from '@fedtune/shared';
 import type { LabelledData } from '../data/dataset.js';
 import type { EvaluateOutcome, FitOutcome, LocalTrainer } from './trainer.js';
 
@@ -9,9 +9,10 @@ export interface LayersTrainerOptions {
   model: tf.LayersModel;
   train: LabelledData;
   validation: LabelledData;
-  /** Shuffles each epoch (tfjs's own shuffle is not seedable). */
-  random: RandomSource;
-  backend: string;
+  /** Shuffles each epoch (tfjs's own shuffle is not seedable); default the system CSPRNG. */
+  random?: RandomSource;
+  /** The backend name for logs; default the one tfjs is on. */
+  backend?: string;
   /** Federate only the weights whose names are listed; default all trainable weights. */
   federated?: readonly string[];
 }
@@ -24,6 +25,7 @@ function num(config: TrainConfig, key: string, fallback: number): number {
 export class LayersModelTrainer implements LocalTrainer {
   readonly tensors: readonly TensorSpec[];
   readonly backend: string;
+  private readonly random: RandomSource;
   private readonly variables: tf.LayerVariable[];
   private readonly size: number;
   /**
@@ -39,7 +41,8 @@ export class LayersModelTrainer implements LocalTrainer {
     if (this.variables.length === 0) throw new FedtuneError('FT_ERR_CONFIG', 'no federated weights selected');
     this.tensors = this.variables.map((v) => ({ name: v.originalName, shape: [...v.shape] as number[] }));
     this.size = this.tensors.reduce((s, t) => s + tensorSize(t.shape), 0);
-    this.backend = o.backend;
+    this.backend = o.backend ?? tf.getBackend();
+    this.random = o.random ?? systemRandom(nodeCryptoProvider);
   }
 
   getWeights(): Float32Array {
@@ -79,7 +82,7 @@ export class LayersModelTrainer implements LocalTrainer {
     const n = train.labels.length;
     let lastLoss = NaN;
     for (let e = 0; e < epochs; e++) {
-      const order = permutation(n, this.o.random);
+      const order = permutation(n, this.random);
       const [xs, ys] = this.tensorsFor(train, order);
       const h = await this.o.model.fit(xs, ys, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
       xs.dispose();

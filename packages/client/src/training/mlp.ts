@@ -1,7 +1,7 @@
 // The `mlp` model: a small fully connected classifier with named layers (stable weight names
 // across instances, which the federated layout relies on), weights drawn from a seeded source.
 import * as tf from '@tensorflow/tfjs';
-import { sampleNormal, type RandomSource } from '@fedtune/shared';
+import { nodeCryptoProvider, sampleNormal, systemRandom, type RandomSource } from '@fedtune/shared';
 
 export interface MlpSpec {
   inputs: number;
@@ -10,8 +10,11 @@ export interface MlpSpec {
   learningRate: number;
 }
 
-/** Builds and compiles the MLP, initialised with Glorot-uniform weights drawn from `random`. */
-export function buildMlp(spec: MlpSpec, random: RandomSource): tf.LayersModel {
+/**
+ * Builds and compiles the MLP, initialised with Glorot-uniform weights drawn from `random`
+ * (default: the system CSPRNG; pass a seeded source for reproducible runs).
+ */
+export function buildMlp(spec: MlpSpec, random: RandomSource = systemRandom(nodeCryptoProvider)): tf.LayersModel {
   const model = tf.sequential();
   spec.hidden.forEach((units, i) => {
     model.add(tf.layers.dense({ name: `hidden${i}`, units, activation: 'relu', ...(i === 0 ? { inputShape: [spec.inputs] } : {}) }));

@@ -1,8 +1,7 @@
 // `fedtune-coordinator privacy`: the (epsilon, delta) of T rounds of the Poisson-subsampled
 // Gaussian at rate q and noise multiplier z, or the z that meets a target epsilon. RDP accounting
 // follows Mironov, Talwar, Zhang 2019; PLD accounting Koskela et al. 2020 / Doroshenko et al. 2022.
-import { parseArgs } from 'node:util';
-// The shared package's index re-exports dp/ once the dispatcher lands; until then import it directly.
+import { UsageError, parseFlags, reportCliFailure } from '@fedtune/shared/cli';
 import { calibrateNoiseMultiplier, DEFAULT_CONVERSION, pldEpsilon, sampledGaussianEpsilon, type RdpConversion } from '@fedtune/shared';
 
 export const PRIVACY_USAGE = `Usage: fedtune-coordinator privacy --sample-rate Q --rounds T --delta D (--noise Z | --epsilon E) [options]
@@ -25,8 +24,6 @@ that keeps T rounds within (E, D).
 
 Exit codes: 0 ok, 1 no noise multiplier reaches the target, 2 bad arguments.`;
 
-class UsageError extends Error {}
-
 function num(name: string, raw: string | undefined, check: (v: number) => boolean, what: string): number {
   if (raw === undefined) throw new UsageError(`--${name} is required`);
   const v = Number(raw);
@@ -41,28 +38,22 @@ function num(name: string, raw: string | undefined, check: (v: number) => boolea
  */
 export function runPrivacyCommand(argv: string[], out: (line: string) => void, err: (line: string) => void): number {
   const args = argv[0] === 'privacy' ? argv.slice(1) : argv;
+  const failed = (e: unknown) => reportCliFailure(e, err, 'fedtune-coordinator privacy');
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        'sample-rate': { type: 'string' },
-        noise: { type: 'string' },
-        epsilon: { type: 'string' },
-        rounds: { type: 'string' },
-        delta: { type: 'string' },
-        accountant: { type: 'string' },
-        conversion: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    ({ values } = parseFlags(args, {
+      'sample-rate': { type: 'string' },
+      noise: { type: 'string' },
+      epsilon: { type: 'string' },
+      rounds: { type: 'string' },
+      delta: { type: 'string' },
+      accountant: { type: 'string' },
+      conversion: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     }));
   } catch (e) {
-    err(`privacy: ${(e as Error).message}`);
-    err('Run with --help for usage.');
-    return 2;
+    return failed(e);
   }
   if (values.help === true) {
     out(PRIVACY_USAGE);
@@ -106,7 +97,7 @@ export function runPrivacyCommand(argv: string[], out: (line: string) => void, e
     try {
       z = calibrateNoiseMultiplier({ targetEpsilon: target, delta, epsilonFor: (v) => evaluate(v).epsilon, tolerance: accountant === 'pld' ? 1e-4 : 1e-9 });
     } catch (e) {
-      err(`privacy: ${(e as Error).message}`);
+      failed(e);
       return 1;
     }
     const r = evaluate(z);
@@ -114,12 +105,6 @@ export function runPrivacyCommand(argv: string[], out: (line: string) => void, e
     else out(`noise multiplier = ${z} keeps ${rounds} rounds at sampling rate ${q} within epsilon = ${target} at delta = ${delta} (achieved ${r.epsilon})`);
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
-      err(`privacy: ${e.message}`);
-      err('Run with --help for usage.');
-      return 2;
-    }
-    err(`privacy: ${(e as Error).message}`);
-    return 2;
+    return e instanceof UsageError ? failed(e) : failed(new UsageError((e as Error).message));
   }
 }

@@ -1,20 +1,26 @@
 // How the command-line tools report a failure: usage mistakes and bad configuration exit 2, any
-// other coded error exits 1, and only the code and message are printed, never a stack.
+// other coded error exits 1, and only one line with the code and message is printed, never a stack.
 import { FedtuneError } from '../errors/catalogue.js';
 
-/** A mistake in the command line itself (unknown flag, bad value). */
+/** A mistake in the command line itself (unknown flag, bad value); the message names the flag. */
 export class UsageError extends Error {}
 
-/** Prints the failure with `write` and returns the exit code. */
-export function reportCliFailure(err: unknown, write: (s: string) => void): number {
-  if (err instanceof UsageError || (err instanceof Error && String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS'))) {
-    write(`error: ${err.message}\n(see --help)\n`);
+/** Where a command writes its text (stdout or stderr in the real tools, a buffer in tests). */
+export type Write = (s: string) => void;
+
+/**
+ * Prints the failure as one line, prefixed with the command (`fedtune-sim run`), and returns the
+ * exit code: 2 for usage and configuration mistakes, 1 otherwise.
+ */
+export function reportCliFailure(err: unknown, write: Write, command = 'fedtune'): number {
+  if (err instanceof UsageError) {
+    write(`${command}: ${err.message} (see ${command} --help)\n`);
     return 2;
   }
   if (err instanceof FedtuneError) {
-    write(`error ${err.code}: ${err.message}\n`);
+    write(`${command}: error ${err.code}: ${err.message}\n`);
     return err.code === 'FT_ERR_CONFIG' ? 2 : 1;
   }
-  write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  write(`${command}: error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`);
   return 1;
 }

@@ -1,22 +1,19 @@
 // `fedtune-sim`: runs a simulated federation (embedded coordinator + N nodes over loopback
 // sockets) and writes the JSON report.
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { STRATEGY_NAMES, type StrategyName, type RoundSummary } from '@fedtune/coordinator';
 import { formatCanaryTable, runCanaryExperiment } from '../canary-experiment.js';
 import { runSimulation } from '../simulation.js';
 import type { PartitionSpec } from '../workload.js';
 import { WORKLOADS } from '../workloads.js';
-import { UsageError, intFlag, numberFlag, runSubcommand, type Write } from '@fedtune/shared/cli';
-import { BACKEND_ORDER, isBackendName } from '@fedtune/client';
+import { UsageError, intFlag, numberFlag, packageVersion, parseFlags, runTool, withQuietNative, type ToolSpec, type Write } from '@fedtune/shared/cli';
+import { BACKEND_ORDER, isBackendName, quietTfjs } from '@fedtune/client';
 
-const HELP = `Usage: fedtune-sim run [options]
-       fedtune-sim canary [--clients N] [--rounds R] [--repeats K] [--epsilon E] [--report PATH]
+const RUN_HELP = `Usage: fedtune-sim run [options]
 
 Runs a coordinator and N simulated nodes in this process over real sockets on loopback and
 writes a JSON report: { config, rounds: [...], final }.
 
-Options:
   --clients N             simulated nodes (default 10)
   --rounds R              federated rounds (default 5)
   --clients-per-round K   nodes selected each round (default: all)
@@ -41,16 +38,31 @@ Options:
   --seed S                seed for data, partitions, selection and faults (default 1)
   --report PATH           where to write the JSON report (default sim-report.json)
   --quiet                 no progress output
-  --help                  this text
-
-canary: the canary experiment. Federated fine-tuning of gpt-tiny on synthetic patient notes, one
-node of which repeats "François Dupont suffers from <secret>." K times (default 40), three times:
-without DP, with SecAgg + user-level distributed DP at epsilon E (default 8), and with record-level
-DP-SGD inside each node (z 1, C 1); prints validation perplexity, canary exposure (Carlini et al.
-2019), what greedy decoding completes and the epsilon spent, side by side.
-Defaults: 4 clients, 4 rounds, 2000 candidate secrets; writes canary-report.json.
+  --verbose               let native GPU libraries and TensorFlow.js print their own warnings
+  -h, --help              this text
 
 Workloads: ${WORKLOADS.map((w) => `--model ${w.model} --dataset ${w.dataset}`).join('; ')}
+`;
+
+const CANARY_HELP = `Usage: fedtune-sim canary [--clients N] [--rounds R] [--repeats K] [--epsilon E] [--report PATH]
+
+The canary experiment. Federated fine-tuning of gpt-tiny on synthetic patient notes, one node of
+which repeats "François Dupont suffers from <secret>." K times (default 40), three times: without
+DP, with SecAgg + user-level distributed DP at epsilon E (default 8), and with record-level DP-SGD
+inside each node (z 1, C 1); prints validation perplexity, canary exposure (Carlini et al. 2019),
+what greedy decoding completes and the epsilon spent, side by side.
+
+  --clients N       nodes (default 4)
+  --rounds R        rounds per arm (default 4)
+  --repeats K       copies of the canary in one node's data (default 40)
+  --epsilon E       the distributed-DP arm's epsilon (default 8)
+  --delta D         delta (default 1e-5)
+  --candidates M    candidate secrets for the exposure rank (default 2000)
+  --seed S          seed (default 1)
+  --backend B       force a training backend
+  --report PATH     where to write the JSON report (default canary-report.json)
+  --verbose         let native GPU libraries and TensorFlow.js print their own warnings
+  -h, --help        this text
 `;
 
 export function parsePartition(value: string): PartitionSpec {
@@ -78,26 +90,19 @@ function progress(total: number, tty: boolean, write: Write): (s: RoundSummary) 
 }
 
 async function canary(args: string[], out: Write, err: Write): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      clients: { type: 'string' },
-      rounds: { type: 'string' },
-      repeats: { type: 'string' },
-      epsilon: { type: 'string' },
-      delta: { type: 'string' },
-      candidates: { type: 'string' },
-      seed: { type: 'string', default: '1' },
-      backend: { type: 'string' },
-      report: { type: 'string', default: 'canary-report.json' },
-      help: { type: 'boolean', default: false },
-    },
+  const { values } = parseFlags(args, {
+    clients: { type: 'string' },
+    rounds: { type: 'string' },
+    repeats: { type: 'string' },
+    epsilon: { type: 'string' },
+    delta: { type: 'string' },
+    candidates: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    backend: { type: 'string' },
+    report: { type: 'string', default: 'canary-report.json' },
+    verbose: { type: 'boolean', default: false },
   });
-  if (values.help) {
-    out(HELP);
-    return 0;
-  }
+  if (!values.verbose) quietTfjs();
   if (values.backend !== undefined && !isBackendName(values.backend)) throw new UsageError(`--backend must be one of ${BACKEND_ORDER.join(', ')}`);
   const result = await runCanaryExperiment({
     clients: intFlag('clients', values.clients, 4, 2),
@@ -116,44 +121,54 @@ async function canary(args: string[], out: Write, err: Write): Promise<number> {
   return 0;
 }
 
+export function simTool(out: Write, err: Write): ToolSpec {
+  return {
+    name: 'fedtune-sim',
+    version: packageVersion(import.meta.url),
+    about: 'A simulated federation on one machine: an embedded coordinator and N edge nodes over real sockets on loopback.',
+    commands: {
+      run: { summary: 'run a simulation and write its JSON report', help: RUN_HELP, run: (rest) => run(rest, out, err) },
+      canary: { summary: 'the canary experiment: does a planted secret leak, with and without DP?', help: CANARY_HELP, run: (rest) => canary(rest, out, err) },
+    },
+  };
+}
+
 export async function main(argv: string[], out: Write = (s) => void process.stdout.write(s), err: Write = (s) => void process.stderr.write(s)): Promise<number> {
-  return runSubcommand(argv, HELP, { run: (rest) => run(rest, out, err), canary: (rest) => canary(rest, out, err) }, out, err);
+  return runTool(simTool(out, err), argv, out, err);
+}
+
+/** The installed command: `main` with native libraries' stderr noise filtered unless --verbose. */
+export function runCommandLine(argv: string[]): Promise<number> {
+  return withQuietNative(argv, () => main(argv));
 }
 
 async function run(rest: string[], out: Write, err: Write): Promise<number> {
-  const { values } = parseArgs({
-    args: rest,
-    strict: true,
-    options: {
-      clients: { type: 'string' },
-      rounds: { type: 'string' },
-      'clients-per-round': { type: 'string' },
-      model: { type: 'string', default: 'mlp' },
-      dataset: { type: 'string', default: 'synthetic-classification' },
-      partition: { type: 'string', default: 'iid' },
-      dropout: { type: 'string' },
-      strategy: { type: 'string', default: 'fedavg' },
-      secagg: { type: 'boolean', default: false },
-      'secagg-clip': { type: 'string' },
-      'secagg-active': { type: 'boolean', default: false },
-      dp: { type: 'string', default: 'off' },
-      'dp-noise': { type: 'string', default: 'discrete-gaussian' },
-      clip: { type: 'string' },
-      noise: { type: 'string' },
-      epsilon: { type: 'string' },
-      delta: { type: 'string' },
-      'sample-rate': { type: 'string' },
-      backend: { type: 'string' },
-      seed: { type: 'string', default: '1' },
-      report: { type: 'string', default: 'sim-report.json' },
-      quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
+  const { values } = parseFlags(rest, {
+    clients: { type: 'string' },
+    rounds: { type: 'string' },
+    'clients-per-round': { type: 'string' },
+    model: { type: 'string', default: 'mlp' },
+    dataset: { type: 'string', default: 'synthetic-classification' },
+    partition: { type: 'string', default: 'iid' },
+    dropout: { type: 'string' },
+    strategy: { type: 'string', default: 'fedavg' },
+    secagg: { type: 'boolean', default: false },
+    'secagg-clip': { type: 'string' },
+    'secagg-active': { type: 'boolean', default: false },
+    dp: { type: 'string', default: 'off' },
+    'dp-noise': { type: 'string', default: 'discrete-gaussian' },
+    clip: { type: 'string' },
+    noise: { type: 'string' },
+    epsilon: { type: 'string' },
+    delta: { type: 'string' },
+    'sample-rate': { type: 'string' },
+    backend: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    report: { type: 'string', default: 'sim-report.json' },
+    quiet: { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
   });
-  if (values.help) {
-    out(HELP);
-    return 0;
-  }
+  if (!values.verbose) quietTfjs();
   if (!(STRATEGY_NAMES as readonly string[]).includes(values.strategy)) throw new UsageError(`--strategy must be one of ${STRATEGY_NAMES.join(', ')}`);
   if (values.backend !== undefined && !isBackendName(values.backend)) throw new UsageError(`--backend must be one of ${BACKEND_ORDER.join(', ')}`);
   const clients = intFlag('clients', values.clients, 10, 1);
