@@ -502,7 +502,15 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       summary.droppedDetail.push(...drops);
       summary.dropped = summary.droppedDetail.length;
       summary.secagg = { stageMs: res.stageMs, degree: res.graph?.k ?? null, threshold: res.graph?.t ?? null, bits: ring!.bits, scale: ring!.scale };
-      if (!res.ok) return abort(`secure aggregation aborted at ${res.stage}: ${res.reason}`);
+      if (!res.ok) {
+        // A node the abort is attributed to sits out the next rounds, so honest ones can complete.
+        for (const node of res.blame ?? []) {
+          transport.missedDeadline(node);
+          summary.droppedDetail.push({ node, reason: 'rejected', stage: `secagg:${res.stage}` });
+        }
+        summary.dropped = summary.droppedDetail.length;
+        return abort(`secure aggregation aborted at ${res.stage}: ${res.reason}`);
+      }
       aggregate = res.aggregate;
       summary.survivors = res.survivors.length;
       const perNode = res.survivors.map((n) => (res.bytes.get(n) ?? 0) + (c.ready.get(n)?.bytes ?? 0));

@@ -60,7 +60,16 @@ export type SecureAggregateResult =
       bytes: Map<string, number>;
       graph: { k: number; t: number; allToAll: boolean };
     }
-  | { ok: false; stage: string; reason: string; drops: SecAggDrop[]; stageMs: Record<string, number>; graph: { k: number; t: number; allToAll: boolean } | null };
+  | {
+      ok: false;
+      stage: string;
+      reason: string;
+      drops: SecAggDrop[];
+      stageMs: Record<string, number>;
+      graph: { k: number; t: number; allToAll: boolean } | null;
+      /** Nodes the abort is attributed to (keys they do not hold, inconsistent shares). */
+      blame?: string[];
+    };
 
 export interface SecureAggregationDeps {
   sender: SecAggSender;
@@ -119,7 +128,7 @@ export async function aggregateSecurely(
     deps.onSession(null);
   }
   const stageMs: Record<string, number> = { ...result.stageMs };
-  if (!result.ok) return { ok: false, stage: result.stage, reason: result.reason, drops: result.drops, stageMs, graph };
+  if (!result.ok) return { ok: false, stage: result.stage, reason: result.reason, drops: result.drops, stageMs, graph, blame: result.blame };
   const started = deps.clock.now();
   let sum: Float64Array;
   try {

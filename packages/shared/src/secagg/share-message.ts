@@ -1,10 +1,12 @@
 // The plaintext inside one sealed share message (Bonawitz et al. 2017 §4 round 1: u || v || shares),
-// a fixed binary layout so sender, recipient and round are bound inside the authenticated box.
+// a fixed binary layout so sender, recipient and round are bound inside the authenticated box; it
+// also carries each share's commitment nonce (share-commitment.ts).
 import { FedtuneError } from '../errors/catalogue.js';
 import { assertBytes, assertId, assertInt } from './assert.js';
 import { SECRET_BYTES } from './shamir.js';
 
-const VERSION = 1;
+const VERSION = 2;
+const NONCE_BYTES = 32;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -16,6 +18,8 @@ export interface SharePlaintext {
   readonly x: number;
   readonly bShare: Uint8Array;
   readonly sShare: Uint8Array;
+  readonly bNonce: Uint8Array;
+  readonly sNonce: Uint8Array;
 }
 
 /** Serialises a share plaintext. @throws TypeError / RangeError for a bad field. */
@@ -26,9 +30,11 @@ export function encodeSharePlaintext(p: SharePlaintext): Uint8Array {
   assertInt('x', p.x, 1, 255);
   assertBytes('bShare', p.bShare, SECRET_BYTES);
   assertBytes('sShare', p.sShare, SECRET_BYTES);
+  assertBytes('bNonce', p.bNonce, NONCE_BYTES);
+  assertBytes('sNonce', p.sNonce, NONCE_BYTES);
   const from = encoder.encode(p.from);
   const to = encoder.encode(p.to);
-  const out = new Uint8Array(1 + 2 + from.length + 2 + to.length + 4 + 1 + 2 * SECRET_BYTES);
+  const out = new Uint8Array(1 + 2 + from.length + 2 + to.length + 4 + 1 + 2 * SECRET_BYTES + 2 * NONCE_BYTES);
   const view = new DataView(out.buffer);
   let o = 0;
   out[o++] = VERSION;
@@ -43,6 +49,8 @@ export function encodeSharePlaintext(p: SharePlaintext): Uint8Array {
   out[o++] = p.x;
   out.set(p.bShare, o);
   out.set(p.sShare, o + SECRET_BYTES);
+  out.set(p.bNonce, o + 2 * SECRET_BYTES);
+  out.set(p.sNonce, o + 2 * SECRET_BYTES + NONCE_BYTES);
   return out;
 }
 
@@ -62,8 +70,9 @@ export function decodeSharePlaintext(bytes: Uint8Array): SharePlaintext {
     const round = view.getUint32(o);
     o += 4;
     const x = bytes[o++]!;
-    if (o + 2 * SECRET_BYTES !== bytes.length || x === 0 || from.length === 0 || to.length === 0) throw new Error('length');
-    return { from, to, round, x, bShare: bytes.slice(o, o + SECRET_BYTES), sShare: bytes.slice(o + SECRET_BYTES) };
+    if (o + 2 * SECRET_BYTES + 2 * NONCE_BYTES !== bytes.length || x === 0 || from.length === 0 || to.length === 0) throw new Error('length');
+    const at = (i: number, n: number) => bytes.slice(o + i, o + i + n);
+    return { from, to, round, x, bShare: at(0, SECRET_BYTES), sShare: at(SECRET_BYTES, SECRET_BYTES), bNonce: at(2 * SECRET_BYTES, NONCE_BYTES), sNonce: at(2 * SECRET_BYTES + NONCE_BYTES, NONCE_BYTES) };
   } catch {
     throw new FedtuneError('FT_ERR_MALFORMED', 'share plaintext does not parse');
   }
