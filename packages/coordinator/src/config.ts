@@ -63,6 +63,10 @@ export const CoordinatorConfigSchema = Type.Object({
       /** First sit-out of a node that let a fit deadline pass; doubles per further miss. */
       penaltyMs: Type.Integer({ minimum: 0, maximum: 24 * 3600_000, default: 60_000 }),
       maxPenaltyMs: Type.Integer({ minimum: 0, maximum: 7 * 24 * 3600_000, default: 3600_000 }),
+      /** Malformed, oversized or unauthenticated messages one connection may send before it is cut. */
+      maxStrikes: Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 5 }),
+      /** Failed authentications from one address within a minute before it is backed off. */
+      authFailuresBeforeBackoff: Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 5 }),
     },
     { default: {}, additionalProperties: false },
   ),
@@ -153,9 +157,10 @@ export const CoordinatorConfigSchema = Type.Object({
 
 export type CoordinatorConfig = Static<typeof CoordinatorConfigSchema>;
 /** What callers may pass: any key may be left out, and nested sections take their defaults too. */
-export type CoordinatorConfigInput = Partial<Omit<CoordinatorConfig, 'secagg' | 'dp'>> & {
+export type CoordinatorConfigInput = Partial<Omit<CoordinatorConfig, 'secagg' | 'dp' | 'limits'>> & {
   secagg?: Partial<NonNullable<CoordinatorConfig['secagg']>>;
   dp?: Partial<NonNullable<CoordinatorConfig['dp']>>;
+  limits?: Partial<CoordinatorConfig['limits']>;
 };
 
 export const DEFAULT_DEADLINES = { fitDeadlineMs: 10 * 60_000, evaluateDeadlineMs: 5 * 60_000, helloTimeoutMs: 10_000 } as const;

@@ -7,7 +7,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { FedtuneError, MAX_FRAME_BYTES, nodeCryptoProvider, seededRandom, systemRandom, type CryptoProvider, type RandomSource, type Weights } from '@fedtune/shared';
 import { Server } from 'socket.io';
-import { AuthFailures } from './auth/auth-failures.js';
+import { AuthFailures, DEFAULT_AUTH_FAILURE_POLICY } from './auth/auth-failures.js';
 import { NodeRegistry } from './auth/node-registry.js';
 import { TokenRegistry } from './auth/token-registry.js';
 import { AdminAuth } from './http/admin-auth.js';
@@ -116,13 +116,14 @@ export class Coordinator {
       tokens: this.tokens,
       registry: new NodeRegistry(this.crypto),
       readiness: new Readiness(this.clock, { penaltyMs: config.limits.penaltyMs, maxPenaltyMs: config.limits.maxPenaltyMs }),
-      authFailures: new AuthFailures(this.clock),
+      authFailures: new AuthFailures(this.clock, { ...DEFAULT_AUTH_FAILURE_POLICY, threshold: config.limits.authFailuresBeforeBackoff }),
       ...(this.identityKeys === undefined ? {} : { identityKeys: this.identityKeys }),
       store: this.store,
       crypto: this.crypto,
       logger: this.logger,
       metrics: this.metrics,
       helloTimeoutMs: config.helloTimeoutMs ?? DEFAULT_DEADLINES.helloTimeoutMs,
+      maxStrikes: config.limits.maxStrikes,
       now: () => this.clock.now(),
     });
     this.metrics.engineUp.set(1);

@@ -38,8 +38,6 @@ import type { Readiness } from './readiness.js';
 export type FedtuneServer = Server<ClientToServerEvents, ServerToClientEvents>;
 type FedtuneSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
-/** Protocol violations tolerated from one socket before it is disconnected. */
-const MAX_STRIKES = 5;
 const STRIKE_CODES = new Set(['FT_ERR_MALFORMED', 'FT_ERR_TOO_LARGE', 'FT_ERR_NOT_AUTHENTICATED']);
 
 interface NodeSession {
@@ -75,6 +73,8 @@ export interface SocketServerDeps {
   logger: Logger;
   metrics: Metrics;
   helloTimeoutMs: number;
+  /** Protocol violations tolerated from one socket before it is disconnected. */
+  maxStrikes: number;
   now: () => number;
 }
 
@@ -236,7 +236,7 @@ export class SocketServer implements NodeTransport {
       metrics.refusals.inc({ code: wire.code });
       if (wire.code === 'FT_ERR_INTERNAL') logger.error('handler failed', { event, node: session?.id, error: String((err as Error)?.stack ?? err) });
       else logger.debug('message refused', { event, node: session?.id, code: wire.code, message: wire.message });
-      if (STRIKE_CODES.has(wire.code) && ++strikes >= MAX_STRIKES) {
+      if (STRIKE_CODES.has(wire.code) && ++strikes >= this.deps.maxStrikes) {
         logger.warn('disconnecting a socket that keeps sending invalid messages', { node: session?.id, strikes });
         socket.disconnect(true);
       }
