@@ -84,12 +84,16 @@ export const CoordinatorConfigSchema = Type.Object({
       delta: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 1e-5 }),
       budgetEpsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
       minSurvivors: Type.Optional(Type.Integer({ minimum: 1 })),
-      localNoiseMultiplier: Type.Optional(Type.Number({ minimum: 0 })),
+      localNoiseMultiplier: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
       localClip: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
       noise: Type.Union([Type.Literal('discrete-gaussian'), Type.Literal('skellam')], { default: 'discrete-gaussian' }),
     }),
   ),
-  /** Nodes enrolled in the federation (N): the sampling rate is K/N under uniform selection. */
+  /**
+   * Nodes enrolled in the federation (N): the sampling rate is K/N under uniform selection. Under
+   * DP it is only a floor: N is never below the enrolled identities or the node ids seen, and the
+   * cohort is a Poisson sample at q = K/N, so a wrong N changes utility, never the guarantee.
+   */
   population: Type.Optional(Type.Integer({ minimum: 1 })),
   /** Worker threads that remove SecAgg masks; default one per core, 0 for none. */
   unmaskWorkers: Type.Optional(Type.Integer({ minimum: 0, maximum: 256 })),
@@ -97,7 +101,11 @@ export const CoordinatorConfigSchema = Type.Object({
   uploadSlots: Type.Integer({ minimum: 1, maximum: 1024, default: 8 }),
   /** Where model versions and round state are kept; absent: memory only (no resume). */
   dataDir: Type.Optional(Type.String()),
-  /** Seed for cohort selection; absent: the system CSPRNG. */
+  /**
+   * Seed for what carries no privacy: cohort selection when DP is off, the SecAgg graph's shuffle,
+   * the node asked for initial weights. DP noise, DP sampling and secret keys always come from the
+   * OS CSPRNG, whatever the seed. Absent: the OS CSPRNG for everything.
+   */
   seed: Type.Optional(Type.String()),
   logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')], {
     default: 'info',

@@ -23,7 +23,7 @@ import { renderDashboard, statusJson, type DashboardState } from './dashboard.js
 import { DpStrategy } from './dp/dp-strategy.js';
 import { PrivacyController } from './dp/privacy-controller.js';
 
-/** Wraps the strategy in DP when the config asks for it; the wrapper keeps the privacy ledger. */
+/** Wraps the strategy in DP when the config asks for it; the wrapper keeps the privacy ledger. `random` draws the noise (the OS CSPRNG). */
 function wrapWithDp(inner: Strategy, config: CoordinatorConfig, random: RandomSource): Strategy {
   const dp = config.dp;
   if (dp === undefined || dp.mode === 'off') return inner;
@@ -61,6 +61,15 @@ export interface CoordinatorOptions {
   strategy?: Strategy;
 }
 
+/** Whether the config runs differential privacy (any mode but off). */
+function dpOn(config: CoordinatorConfig): boolean {
+  return config.dp !== undefined && config.dp.mode !== 'off';
+}
+
+/** Why federated evaluation is off under DP: per-node loss, accuracy and counts are un-noised functions of a node's data. */
+export const EVALUATION_OFF_UNDER_DP =
+  'federated evaluation is off under differential privacy: per-node loss, accuracy and example counts are un-noised functions of a node\'s data outside the accounted guarantee';
+
 export class Coordinator {
   readonly config: CoordinatorConfig;
   readonly metrics = new Metrics();
@@ -75,6 +84,8 @@ export class Coordinator {
   private readonly history: RoundSummary[] = [];
   private readonly crypto: CryptoProvider;
   private readonly random: RandomSource;
+  /** DP noise and DP sampling: the OS CSPRNG always, whatever `seed` says. */
+  private readonly privacyRandom: RandomSource;
   private readonly clock: Clock;
   private readonly strategy: Strategy;
   private readonly unmaskPool: UnmaskPool;
@@ -83,10 +94,13 @@ export class Coordinator {
   private constructor(options: CoordinatorOptions, config: CoordinatorConfig, tls: { cert: Buffer; key: Buffer } | null) {
     this.config = config;
     this.crypto = options.crypto ?? nodeCryptoProvider;
+    // `seed` reproduces only what carries no privacy (selection when DP is off, the SecAgg graph's
+    // shuffle, which node sends the initial model); DP noise and DP sampling never come from it.
     this.random = options.random ?? (config.seed === undefined ? systemRandom(this.crypto) : seededRandom(this.crypto, `coordinator/${config.seed}`));
+    this.privacyRandom = systemRandom(this.crypto);
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? createLogger(config.logLevel, 'coordinator');
-    this.strategy = wrapWithDp(options.strategy ?? createStrategy(config.strategy.name, config.strategy), config, this.random);
+    this.strategy = wrapWithDp(options.strategy ?? createStrategy(config.strategy.name, config.strategy), config, this.privacyRandom);
     this.store = new ModelStore(this.crypto);
     this.unmaskPool = new UnmaskPool(config.unmaskWorkers);
     if (options.initialWeights !== undefined) this.store.put(options.initialWeights);
@@ -163,9 +177,11 @@ export class Coordinator {
           evaluateDeadlineMs: c.evaluateDeadlineMs ?? DEFAULT_DEADLINES.evaluateDeadlineMs,
           evaluateEvery: c.evaluateEvery,
           ...(c.evaluateClients === undefined ? {} : { evaluateClients: c.evaluateClients }),
-          // DP bounds each node's influence by C: a mean weighted by example counts would not be.
-          weighting: c.dp !== undefined && c.dp.mode !== 'off' && c.dp.mode !== 'local-sgd' ? 'uniform' : c.weighting,
+          // DP bounds each node's influence by C: a mean weighted by example counts would not be, and
+          // a node's count is private (nodes send 0 under DP).
+          weighting: dpOn(c) ? 'uniform' : c.weighting,
           ...(c.population === undefined ? {} : { population: c.population }),
+          ...(dpOn(c) ? { dpSampling: true, evaluationOff: EVALUATION_OFF_UNDER_DP } : {}),
           trainConfig: c.trainConfig,
           uploadSlots: c.uploadSlots,
           ...(c.secagg === undefined
@@ -184,6 +200,7 @@ export class Coordinator {
         store: this.store,
         transport: this.sockets,
         random: this.random,
+        privacyRandom: this.privacyRandom,
         clock: this.clock,
         logger: this.logger,
         crypto: this.crypto,
@@ -196,6 +213,7 @@ export class Coordinator {
     );
     this.engine = engine;
     this.sockets.bind(engine);
+    if (dpOn(c) && c.evaluateEvery > 0) this.logger.info('federated evaluation is off', { reason: EVALUATION_OFF_UNDER_DP });
     engine.on('round', (s) => {
       this.history.push(s);
       if (this.history.length > 1000) this.history.shift();

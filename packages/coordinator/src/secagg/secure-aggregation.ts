@@ -106,12 +106,17 @@ export async function aggregateSecurely(
   const sum = decodeFromRing(unmasked, ring);
   const n = result.survivors.length;
   const meanDelta = new Float32Array(sum.length);
-  for (let i = 0; i < sum.length; i++) meanDelta[i] = sum[i]! / n;
+  // The ring sum in integer units, exactly (the grid DP noise is added on, and released from).
+  const units = new Float64Array(sum.length);
+  for (let i = 0; i < sum.length; i++) {
+    meanDelta[i] = sum[i]! / n;
+    units[i] = Math.round(sum[i]! * ring.scale);
+  }
   const totalExamples = result.survivors.reduce((s, id) => s + (examples.get(id) ?? 0), 0);
   return {
     ok: true,
     sum,
-    aggregate: { meanDelta, count: n, totalExamples, metrics: {} },
+    aggregate: { meanDelta, count: n, totalExamples, metrics: {}, grid: { sum: units, granularity: 1 / ring.scale, rounding: 'randomized' } },
     survivors: result.survivors,
     drops: result.drops,
     stageMs,
