@@ -196,7 +196,7 @@ describe('central DP release against the distinguishing adversary (issue 15, ite
       const b = bits[r]!;
       if (guess([newModel(w, candidates[0], NODES), newModel(w, candidates[1], NODES)], released, () => rng.int(2)) === b) winsNew++;
       // The same trial through the old release, the same adversary.
-      const oldReleased = oldRelease(w, candidates[b], oldRandom);
+      const oldReleased = oldRelease(w, candidates[b]!, oldRandom);
       if (guess([oldModel(w, candidates[0]), oldModel(w, candidates[1])], oldReleased, () => rng.int(2)) === b) winsOld++;
     }
     const pNew = binomialTwoSidedP(TRIALS, winsNew, 0.5);

@@ -154,6 +154,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   try {
     const { url } = await coordinator.listen();
     for (const [i, trainer] of trainers.entries()) {
+      // No `random`: the client's ring rounding, DP noise and SecAgg keys come from the OS CSPRNG.
       const client = new FederatedClient({
         url,
         token,
@@ -161,7 +162,6 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
         nodeName: `sim-${i}`,
         reconnect: { initialDelayMs: 50, maxDelayMs: 1000 },
         faults: dropoutFaults(o.dropout, seededRandom(crypto, forkSeed(o.seed, `faults-${i}`)), o.secagg !== undefined),
-        random: seededRandom(crypto, forkSeed(o.seed, `node-random-${i}`)),
         ...(identities === undefined ? {} : { nodeId: nodeIdFor(i), identity: identities.get(nodeIdFor(i))!, identityKeys: identityKeys! }),
       });
       // Failures reach the report through the round summary; the detail goes to the log.

@@ -97,9 +97,8 @@ export class ClippedGridAggregator implements UpdateAggregator {
     return this.count;
   }
 
-  /** The grid sum (no mean: the DP wrapper releases it after noise). @throws FedtuneError FT_ERR_ROUND_ABORTED when empty. */
+  /** The grid sum (no mean: the DP wrapper releases it after noise); all zeros when nobody took part. */
   finish(): FitAggregate {
-    if (this.count === 0) throw new FedtuneError('FT_ERR_ROUND_ABORTED', 'no updates to aggregate');
     return { meanDelta: new Float32Array(0), count: this.count, totalExamples: 0, metrics: {}, grid: { sum: this.sum, granularity: this.granularity, rounding: 'nearest' } };
   }
 }

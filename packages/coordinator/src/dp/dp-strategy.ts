@@ -38,7 +38,8 @@ export class DpStrategy implements Strategy {
       ...(plan.mode === 'central' || plan.mode === 'distributed' ? { clip: plan.clip } : {}),
       ...(plan.ring === undefined ? {} : { ring: plan.ring }),
       ...(plan.minSurvivors === undefined ? {} : { minSurvivors: plan.minSurvivors }),
-      ...(plan.granularity === undefined ? {} : { aggregator: new ClippedGridAggregator(ctx.dimension, plan.clip, plan.granularity) }),
+      // Central DP releases every round, even one nobody took part in (see RoundRequirements.minResults).
+      ...(plan.granularity === undefined ? {} : { aggregator: new ClippedGridAggregator(ctx.dimension, plan.clip, plan.granularity), minResults: 0 }),
     };
   }
 

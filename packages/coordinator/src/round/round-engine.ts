@@ -395,7 +395,7 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     const l2Clip = req.clip ?? sa?.l2Clip;
     const ring = sa === undefined ? undefined : (req.ring ?? roundRing({ ...sa, l2Clip: l2Clip! }, selected.length));
     const c = await this.collect(
-      newRound(round, selected, target, minResults),
+      newRound(round, selected, target, req.minResults ?? minResults),
       sa === undefined ? 'delta' : 'ready',
       (n) =>
         transport.sendFit(n, {

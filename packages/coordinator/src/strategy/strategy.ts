@@ -79,6 +79,12 @@ export interface RoundRequirements {
   clip?: number;
   /** Aggregates this round's updates in the clear instead of the engine's weighted mean (central DP). */
   aggregator?: UpdateAggregator;
+  /**
+   * Fewest results this round aggregates, instead of the configured minimum. Central DP sets 0: a
+   * round releases its noised sum whoever took part, since aborting when too few were sampled
+   * would itself reveal whether a node was (an output the sampled-Gaussian accounting does not charge).
+   */
+  minResults?: number;
 }
 
 export interface Strategy {
