@@ -18,10 +18,10 @@
 // `oldRelease`: discrete Gaussian noise on the grid sigma/1024 added to the float sum), the same
 // adversary wins 1,000 of 1,000 trials (20 of 20 in the review); the new release must be at chance.
 import { describe, expect, it } from 'vitest';
-import { clipL2, gaussianNoiseOnGrid, nodeCryptoProvider, seededRandom, type TrainConfig, type Weights } from '@fedtune/shared';
-import type { EvaluateOutcome, FitOutcome, LocalTrainer } from '@fedtune/client';
+import { clipL2, gaussianNoiseOnGrid, nodeCryptoProvider, seededRandom, type Weights } from '@fedtune/shared';
 import { centralGranularity } from '../packages/coordinator/src/dp/central-grid.js';
 import { binomialTwoSidedP } from './helpers/binomial.js';
+import { FixedStepTrainer } from './helpers/fixed-step-trainer.js';
 import { startClients, startCoordinator } from './helpers/fleet.js';
 
 const TRIALS = 1000;
@@ -29,37 +29,6 @@ const D = 16;
 const CLIP = 1;
 const Z = 1;
 const NODES = 3;
-
-/** A node whose local step adds a chosen vector to the weights; records the weights it receives. */
-class FixedStepTrainer implements LocalTrainer {
-  readonly tensors = [{ name: 'w', shape: [D] }];
-  readonly backend = 'toy';
-  private w = new Float32Array(D);
-  readonly received: Float32Array[] = [];
-
-  constructor(private readonly step: () => Float32Array) {}
-
-  getWeights(): Float32Array {
-    return this.w.slice();
-  }
-
-  setWeights(data: Float32Array): void {
-    this.received.push(data.slice());
-    this.w = data.slice();
-  }
-
-  async fit(_config: TrainConfig): Promise<FitOutcome> {
-    const s = this.step();
-    for (let i = 0; i < D; i++) this.w[i] = this.w[i]! + s[i]!;
-    return { numExamples: 1, metrics: {} };
-  }
-
-  async evaluate(): Promise<EvaluateOutcome> {
-    return { numExamples: 0, loss: 0, metrics: {} };
-  }
-
-  dispose(): void {}
-}
 
 /** The delta a node sends for step `s` from weights `w`: as FederatedClient computes and clips it, in float32. */
 function sentDelta(w: Float32Array, s: Float32Array): Float32Array {
@@ -159,12 +128,12 @@ describe('central DP release against the distinguishing adversary (issue 15, ite
     const x1 = x0.map((v) => Math.fround(v + 0.37 * ((Z * CLIP) / 1024)));
     const others = [vec(0.1), vec(0.1)];
     const bits: number[] = [];
-    const target = new FixedStepTrainer(() => {
+    const target = new FixedStepTrainer(D, () => {
       const b = rng.int(2);
       bits.push(b);
       return b === 0 ? x0 : x1;
     });
-    const nodes = [target, ...others.map((s) => new FixedStepTrainer(() => s))];
+    const nodes = [target, ...others.map((s) => new FixedStepTrainer(D, () => s))];
     const initial: Weights = { tensors: [{ name: 'w', shape: [D] }], data: vec(0.3) };
     const { coordinator, url } = await startCoordinator(
       {

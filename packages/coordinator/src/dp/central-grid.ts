@@ -12,14 +12,19 @@
 import { FedtuneError, type Metrics } from '@fedtune/shared';
 import type { FitAggregate, GridSum, UpdateAggregator } from '../strategy/strategy.js';
 
-/** The snapped update's extra sensitivity is at most this fraction of C (sqrt(d)/2 <= 2^-11 C/g). */
-const GRID_BITS_BELOW_CLIP = 10;
+/**
+ * g <= C / (2^16 sqrt(d)): snapping moves a coordinate by at most 2^-17 C / sqrt(d) and adds at most
+ * 2^-17 of C to the sensitivity, far below any useful noise, while a node's integers stay below
+ * 2^17 sqrt(d) (sums of 8,192 nodes of 2^28 coordinates stay below 2^53; the noise variance below
+ * the sampler's 2^80 for z up to 2^9).
+ */
+const GRID_BITS_BELOW_CLIP = 16;
 /** A clear update may pass the clip by float32 rounding only (clipL2 keeps it <= C exactly; this is slack). */
 const CLIP_TOLERANCE = 1e-6;
 
 /**
- * The grid for the plain central path: the largest power of two g with C / g >= 2^10 sqrt(d), so
- * snapping adds at most 2^-11 of C to the sensitivity and the integer sum stays far below 2^53.
+ * The grid for the plain central path: the largest power of two g with C / g >= 2^16 sqrt(d), so
+ * snapping adds at most 2^-17 of C to the sensitivity and the integer sum stays far below 2^53.
  * @throws RangeError for a clip or dimension that is not finite and positive.
  */
 export function centralGranularity(clip: number, dimension: number): number {
