@@ -85,7 +85,8 @@ export interface FederatedClientEvents {
   welcome: [{ nodeId: string; modelVersion: string | null }];
   model: [{ version: string; fetched: boolean }];
   fitStart: [{ round: number }];
-  fitDone: [{ round: number; numExamples: number; uploadBytes: number }];
+  /** `dp`: what the node attested it applied, in a DP round. */
+  fitDone: [{ round: number; numExamples: number; uploadBytes: number; dp?: DpAttestation }];
   evaluated: [{ round: number; loss: number }];
   roundEnd: [RoundEnd];
   finished: [TrainingFinished];
@@ -376,11 +377,11 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
         this.secagg.prepare(m.round, encodeToRing(clipped, m.secagg, this.random, noise));
         let bytes = 0;
         await this.request('fit:begin', { round: m.round, numExamples: sentExamples, metrics: {}, ...(attestation === undefined ? {} : { dp: attestation }) }, (n) => (bytes = n));
-        this.emit('fitDone', { round: m.round, numExamples, uploadBytes: bytes });
+        this.emit('fitDone', { round: m.round, numExamples, uploadBytes: bytes, ...(attestation === undefined ? {} : { dp: attestation }) });
         return;
       }
       const uploadBytes = await this.upload(m, vector, sentExamples, metrics, attestation);
-      this.emit('fitDone', { round: m.round, numExamples, uploadBytes });
+      this.emit('fitDone', { round: m.round, numExamples, uploadBytes, ...(attestation === undefined ? {} : { dp: attestation }) });
     } catch (err) {
       if (err instanceof InjectedDrop) throw err;
       // Tell the coordinator so it stops waiting; it may already have dropped us.

@@ -120,7 +120,11 @@ async function join(args: string[], out: Write, err: Write): Promise<number> {
     ...(ca === undefined ? {} : { tls: { ca } }),
   });
   client.on('welcome', (w) => err(`joined as ${w.nodeId} (backend ${backend})\n`));
-  client.on('fitDone', (f) => err(`round ${f.round}: trained on ${f.numExamples} examples, uploaded ${f.uploadBytes} bytes\n`));
+  client.on('fitDone', (f) => {
+    err(`round ${f.round}: trained on ${f.numExamples} examples, uploaded ${f.uploadBytes} bytes\n`);
+    if (f.dp?.mode === 'local-sgd') err(`round ${f.round}: DP-SGD at noise multiplier ${f.dp.noiseMultiplier} and clip ${f.dp.l2Clip}; this node's epsilon ${f.dp.epsilon!.toFixed(4)} at delta ${f.dp.delta}\n`);
+    else if (f.dp !== undefined) err(`round ${f.round}: ${f.dp.mode} DP, update clipped to ${f.dp.l2Clip}${f.dp.localVariance === undefined ? '' : `, noise variance ${f.dp.localVariance.toPrecision(4)} added`}\n`);
+  });
   client.on('evaluated', (e) => err(`round ${e.round}: validation loss ${e.loss.toFixed(4)}\n`));
   client.on('roundEnd', (r) => err(`round ${r.round} ${r.status}${r.reason ? `: ${r.reason}` : ''}\n`));
   client.on('disconnected', (reason) => err(`disconnected (${reason}); reconnecting\n`));
