@@ -76,6 +76,13 @@ export interface FederatedClientOptions {
   /** Enrolled Ed25519 identity and the other nodes' enrolled keys (SecAgg active mode). */
   identity?: Ed25519KeyPair;
   identityKeys?: ReadonlyMap<string, Uint8Array>;
+  /**
+   * SecAgg, opt-in: trust the coordinator to report dropouts truly (honest-but-curious), which
+   * lets it use thresholds t <= k/2 (sparse graphs at high dropout). Default false: this node
+   * refuses any round whose threshold would let a coordinator that lies about dropouts rebuild
+   * both of its secrets.
+   */
+  secaggTrustCoordinatorDropouts?: boolean;
 }
 
 export interface FederatedClientEvents {
@@ -162,6 +169,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       random: this.random,
       ...(options.identity === undefined ? {} : { identity: options.identity }),
       ...(options.identityKeys === undefined ? {} : { identityKeys: options.identityKeys }),
+      trustDropoutReports: options.secaggTrustCoordinatorDropouts === true,
       send: async (event, message) => {
         await this.request(event, message as never);
       },

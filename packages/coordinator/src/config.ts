@@ -64,6 +64,14 @@ export const CoordinatorConfigSchema = Type.Object({
       corruptionRate: Type.Number({ minimum: 0, maximum: 0.5, default: 0.05 }),
       stageDeadlineMs: Type.Integer({ minimum: 1, maximum: 24 * 3600 * 1000, default: 120_000 }),
       activeMode: Type.Boolean({ default: false }),
+      /**
+       * Opt-in, and only without activeMode: trust this coordinator to report dropouts truly
+       * (honest-but-curious). The threshold then need only exceed the colluding neighbours, so
+       * sparse graphs survive high dropout; but a coordinator that lies (tells half of a node's
+       * neighbours it survived and half it dropped) rebuilds that node's input. Nodes must opt in
+       * too. Default false: t > k/2, which no such lie can beat.
+       */
+      trustCoordinatorDropouts: Type.Boolean({ default: false }),
       /** Active mode: enrolled Ed25519 public keys (hex), by node id. */
       identityKeys: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9a-f]{32}$' }), Type.String({ pattern: '^[0-9a-f]{64}$' }))),
     }),
@@ -136,6 +144,9 @@ export function resolveConfig(input: unknown): CoordinatorConfig {
     throw new FedtuneError('FT_ERR_CONFIG', `minResults ${cfg.minResults} > clientsPerRound ${cfg.selection.clientsPerRound}`);
   }
   if (cfg.dp?.mode === 'distributed' && cfg.secagg === undefined) throw new FedtuneError('FT_ERR_CONFIG', 'dp.mode distributed needs secagg: nobody may see an un-noised update');
+  if (cfg.secagg?.activeMode === true && cfg.secagg.trustCoordinatorDropouts) {
+    throw new FedtuneError('FT_ERR_CONFIG', 'secagg.trustCoordinatorDropouts contradicts secagg.activeMode, which exists for a coordinator that may lie');
+  }
   if (cfg.dp !== undefined && cfg.dp.mode !== 'off' && cfg.dp.mode !== 'local-sgd' && cfg.dp.noiseMultiplier === undefined && cfg.dp.targetEpsilon === undefined) {
     throw new FedtuneError('FT_ERR_CONFIG', 'dp needs noiseMultiplier or targetEpsilon');
   }

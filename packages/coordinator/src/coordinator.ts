@@ -214,6 +214,11 @@ export class Coordinator {
     this.engine = engine;
     this.sockets.bind(engine);
     if (dpOn(c) && c.evaluateEvery > 0) this.logger.info('federated evaluation is off', { reason: EVALUATION_OFF_UNDER_DP });
+    if (c.secagg?.trustCoordinatorDropouts === true) {
+      this.logger.warn('secure aggregation trusts this coordinator to report dropouts truly (secagg.trustCoordinatorDropouts): thresholds t <= k/2 are used, and a coordinator that lied about dropouts could rebuild a node\'s update', {
+        distributedDp: c.dp?.mode === 'distributed',
+      });
+    }
     engine.on('round', (s) => {
       this.history.push(s);
       if (this.history.length > 1000) this.history.shift();

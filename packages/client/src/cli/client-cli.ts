@@ -40,6 +40,11 @@ Joins a coordinator as an edge node and trains on local data until training ends
   --learning-rate LR    local SGD learning rate (default 0.1)
   --backend B           force tensorflow | webgpu | wasm | cpu
   --ca FILE             trust this CA (PEM) for an https coordinator
+  --secagg-trust-coordinator-dropouts
+                        accept secure-aggregation thresholds t <= k/2, trusting the coordinator
+                        to report dropouts truly (honest-but-curious; use only if the coordinator
+                        does too). Without it the node refuses such rounds: a coordinator that
+                        lied about dropouts could otherwise rebuild this node's update
   --name NAME           a name for logs (default: hostname)
 
 Differential privacy: the node follows what each round asks. Under central or distributed DP it
@@ -70,6 +75,7 @@ async function join(args: string[], out: Write, err: Write): Promise<number> {
     field: { type: 'string' },
     names: { type: 'string' },
     'no-redact': { type: 'boolean', default: false },
+    'secagg-trust-coordinator-dropouts': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
   });
   const token = values.token ?? process.env.FEDTUNE_TOKEN;
@@ -117,6 +123,7 @@ async function join(args: string[], out: Write, err: Write): Promise<number> {
     token,
     trainer,
     nodeName: values.name ?? (await import('node:os')).hostname(),
+    secaggTrustCoordinatorDropouts: values['secagg-trust-coordinator-dropouts'],
     ...(ca === undefined ? {} : { tls: { ca } }),
   });
   client.on('welcome', (w) => err(`joined as ${w.nodeId} (backend ${backend})\n`));

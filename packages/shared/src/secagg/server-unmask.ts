@@ -55,10 +55,20 @@ export function serverFinishUnmask(state: SecAggServerState, crypto: CryptoProvi
     const list = state.revealed.get(owner) ?? [];
     return list.length >= state.threshold ? list.map((s) => ({ x: s.x, y: s.y })) : undefined;
   };
+  // Shares that interpolate to no 32-byte secret (forged by a node) abort the round, never the coordinator.
+  const rebuild = (shares: { x: number; y: Uint8Array }[]): Uint8Array | undefined => {
+    try {
+      return shamirCombine(shares, state.threshold);
+    } catch {
+      return undefined;
+    }
+  };
   for (const u of [...u3].sort()) {
     const shares = need(u);
     if (shares === undefined) return { state, outcome: abortRound(state, `too few shares to rebuild the self mask of ${u}`) };
-    terms.push({ key: deriveMaskKey(crypto, shamirCombine(shares, state.threshold), { round: state.round, a: u }), sign: -1 });
+    const seed = rebuild(shares);
+    if (seed === undefined) return { state, outcome: abortRound(state, `shares of ${u}'s self mask do not rebuild a secret`) };
+    terms.push({ key: deriveMaskKey(crypto, seed, { round: state.round, a: u }), sign: -1 });
   }
   for (const d of [...u2].sort()) {
     if (u3.has(d)) continue;
@@ -66,9 +76,9 @@ export function serverFinishUnmask(state: SecAggServerState, crypto: CryptoProvi
     if (survivorsNb.length === 0) continue;
     const shares = need(d);
     if (shares === undefined) return { state, outcome: abortRound(state, `too few shares to rebuild the mask key of ${d}`) };
-    const sk = shamirCombine(shares, state.threshold);
+    const sk = rebuild(shares);
     const pk = state.keys.get(d)!.sPk;
-    if (!crypto.timingSafeEqual(x25519PublicKey(sk), pk)) return { state, outcome: abortRound(state, `rebuilt mask key of ${d} does not match its public key`) };
+    if (sk === undefined || !crypto.timingSafeEqual(x25519PublicKey(sk), pk)) return { state, outcome: abortRound(state, `rebuilt mask key of ${d} does not match its public key`) };
     const secrets = x25519Many(crypto, sk, survivorsNb.map((v) => state.keys.get(v)!.sPk));
     survivorsNb.forEach((v, i) => {
       // v added sign(v, d) * PRG(s_vd); remove it.

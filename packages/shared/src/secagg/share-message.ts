@@ -2,9 +2,10 @@
 // a fixed binary layout so sender, recipient and round are bound inside the authenticated box.
 import { FedtuneError } from '../errors/catalogue.js';
 import { assertBytes, assertId, assertInt } from './assert.js';
-import { SECRET_BYTES } from './shamir.js';
+import { MAX_SHARES, SHARE_BYTES } from './shamir.js';
 
-const VERSION = 1;
+/** 2: GF(65537) shares (34 bytes each) at 16-bit x coordinates; 1 was GF(2^8), 32 bytes, 8-bit x. */
+const VERSION = 2;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -23,12 +24,12 @@ export function encodeSharePlaintext(p: SharePlaintext): Uint8Array {
   assertId('from', p.from);
   assertId('to', p.to);
   assertInt('round', p.round, 0, 2 ** 32 - 1);
-  assertInt('x', p.x, 1, 255);
-  assertBytes('bShare', p.bShare, SECRET_BYTES);
-  assertBytes('sShare', p.sShare, SECRET_BYTES);
+  assertInt('x', p.x, 1, MAX_SHARES);
+  assertBytes('bShare', p.bShare, SHARE_BYTES);
+  assertBytes('sShare', p.sShare, SHARE_BYTES);
   const from = encoder.encode(p.from);
   const to = encoder.encode(p.to);
-  const out = new Uint8Array(1 + 2 + from.length + 2 + to.length + 4 + 1 + 2 * SECRET_BYTES);
+  const out = new Uint8Array(1 + 2 + from.length + 2 + to.length + 4 + 2 + 2 * SHARE_BYTES);
   const view = new DataView(out.buffer);
   let o = 0;
   out[o++] = VERSION;
@@ -40,9 +41,10 @@ export function encodeSharePlaintext(p: SharePlaintext): Uint8Array {
   o += 2 + to.length;
   view.setUint32(o, p.round);
   o += 4;
-  out[o++] = p.x;
+  view.setUint16(o, p.x);
+  o += 2;
   out.set(p.bShare, o);
-  out.set(p.sShare, o + SECRET_BYTES);
+  out.set(p.sShare, o + SHARE_BYTES);
   return out;
 }
 
@@ -61,9 +63,10 @@ export function decodeSharePlaintext(bytes: Uint8Array): SharePlaintext {
     o += 2 + tl;
     const round = view.getUint32(o);
     o += 4;
-    const x = bytes[o++]!;
-    if (o + 2 * SECRET_BYTES !== bytes.length || x === 0 || from.length === 0 || to.length === 0) throw new Error('length');
-    return { from, to, round, x, bShare: bytes.slice(o, o + SECRET_BYTES), sShare: bytes.slice(o + SECRET_BYTES) };
+    const x = view.getUint16(o);
+    o += 2;
+    if (o + 2 * SHARE_BYTES !== bytes.length || x === 0 || from.length === 0 || to.length === 0) throw new Error('length');
+    return { from, to, round, x, bShare: bytes.slice(o, o + SHARE_BYTES), sShare: bytes.slice(o + SHARE_BYTES) };
   } catch {
     throw new FedtuneError('FT_ERR_MALFORMED', 'share plaintext does not parse');
   }
