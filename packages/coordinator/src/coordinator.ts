@@ -28,9 +28,10 @@ function wrapWithDp(inner: Strategy, config: CoordinatorConfig, random: RandomSo
   const dp = config.dp;
   if (dp === undefined || dp.mode === 'off') return inner;
   const sel = config.selection;
-  const perRound = sel.kind === 'poisson' ? undefined : Math.ceil(sel.clientsPerRound * (1 + sel.overSelection));
-  // The planned rate, to solve z for a target epsilon; each round then records its actual rate.
-  const samplingRate = sel.kind === 'poisson' ? sel.sampleRate : Math.min(1, perRound! / Math.max(1, config.population ?? perRound!));
+  // The planned rate, to solve z for a target epsilon: the q selectUnderDp will use (K/N; without a
+  // configured N, 1, the most a round can cost). Each round then records the rate it realised,
+  // and the budget (targetEpsilon by default) refuses a round that would pass it.
+  const samplingRate = sel.kind === 'poisson' ? sel.sampleRate : Math.min(1, sel.clientsPerRound / Math.max(1, config.population ?? sel.clientsPerRound));
   const controller = new PrivacyController(
     {
       mode: dp.mode,

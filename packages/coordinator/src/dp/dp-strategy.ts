@@ -71,22 +71,20 @@ export class DpStrategy implements Strategy {
     this.inner.checkFitBegin?.(node, message);
     const p = this.plan;
     if (p === null || p.mode === 'off') return;
+    const refused = (why: string) => new FedtuneError('FT_ERR_DP_REFUSED', `round ${p.round} runs ${p.mode} DP: ${why}`);
     const a = message.dp;
-    const refuse = (why: string): never => {
-      throw new FedtuneError('FT_ERR_DP_REFUSED', `round ${p.round} runs ${p.mode} DP: ${why}`);
-    };
-    if (a === undefined) refuse('the update carries no attestation');
-    if (a!.mode !== p.mode) refuse(`the node attests ${a!.mode}`);
+    if (a === undefined) throw refused('the update carries no attestation');
+    if (a.mode !== p.mode) throw refused(`the node attests ${a.mode}`);
     if (p.mode === 'local-sgd') {
       const asked = this.localNoise();
-      if (a!.noiseMultiplier === undefined || a!.noiseMultiplier < asked * (1 - ECHO_SLACK)) refuse(`noise multiplier ${a!.noiseMultiplier ?? 'missing'} < ${asked}`);
-      if (a!.epsilon === undefined || !Number.isFinite(a!.epsilon)) refuse('no finite epsilon attested');
-      this.localEpsilon = Math.max(this.localEpsilon ?? 0, a!.epsilon!);
+      if (a.noiseMultiplier === undefined || a.noiseMultiplier < asked * (1 - ECHO_SLACK)) throw refused(`noise multiplier ${a.noiseMultiplier ?? 'missing'} < ${asked}`);
+      if (a.epsilon === undefined || !Number.isFinite(a.epsilon)) throw refused('no finite epsilon attested');
+      this.localEpsilon = Math.max(this.localEpsilon ?? 0, a.epsilon);
       return;
     }
-    if (a!.l2Clip > p.clip * (1 + ECHO_SLACK)) refuse(`clip ${a!.l2Clip} > ${p.clip}`);
-    if (p.mode === 'distributed' && (a!.localVariance === undefined || a!.localVariance < p.localVariance! * (1 - ECHO_SLACK))) {
-      refuse(`noise variance ${a!.localVariance ?? 'missing'} < ${p.localVariance}`);
+    if (a.l2Clip > p.clip * (1 + ECHO_SLACK)) throw refused(`clip ${a.l2Clip} > ${p.clip}`);
+    if (p.mode === 'distributed' && (a.localVariance === undefined || a.localVariance < p.localVariance! * (1 - ECHO_SLACK))) {
+      throw refused(`noise variance ${a.localVariance ?? 'missing'} < ${p.localVariance}`);
     }
   }
 
