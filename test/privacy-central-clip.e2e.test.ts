@@ -17,7 +17,7 @@ describe('central DP: the clip is checked, the denominator is fixed (issue 15, i
     // The attack: a hostile node claims it clipped (it even attests central DP with C = 1) and
     // uploads a delta of norm ~283. Before, the coordinator took it (the clip was asked of nodes,
     // never checked), the released mean moved by ~33 per coordinate, and anyone watching the model
-    // learned exactly what that node sent. Now the chunk is refused with FT_ERR_CLIP_NORM and the
+    // learned exactly what that node sent. Now the chunk is refused with FT_ERR_BOUND and the
     // node dropped from the round. One round; the model must stay within 1e-3 of where it was.
     const { coordinator, url } = await startCoordinator(
       { rounds: 1, minNodes: 3, minResults: 1, selection: { kind: 'uniform', clientsPerRound: 3, overSelection: 0 }, evaluateEvery: 0, dp },
@@ -32,7 +32,7 @@ describe('central DP: the clip is checked, the denominator is fixed (issue 15, i
     const begin = await hostile.request('fit:begin', { round, numExamples: 0, metrics: {}, dp: { mode: 'central', l2Clip: 1 } });
     expect(begin.ok).toBe(true);
     const chunk = await hostile.request('fit:chunk', { round, index: 0, totalChunks: 1, data: new Float32Array(D).fill(100) });
-    expect(chunk).toMatchObject({ ok: false, error: { code: 'FT_ERR_CLIP_NORM' } });
+    expect(chunk).toMatchObject({ ok: false, error: { code: 'FT_ERR_BOUND' } });
     const [summary] = await done;
     expect(summary!.status).toBe('completed');
     expect(summary!.droppedDetail).toEqual([expect.objectContaining({ reason: 'rejected' })]);

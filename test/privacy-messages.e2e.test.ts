@@ -72,7 +72,7 @@ describe('what one node sends under each DP mode (issue 15, item 4)', () => {
     // The coordinator says why there was no evaluation.
     for (const s of summaries) expect(s.evalSkipped).toMatch(/federated evaluation is off under differential privacy/);
 
-    const allowed = new Set(['hello', 'model:manifest', 'model:chunk', 'fit:begin', 'fit:chunk', ...(mode === 'distributed' ? ['secagg:advertise-keys', 'secagg:share-keys', 'secagg:masked-input-chunk', 'secagg:unmask'] : [])]);
+    const allowed = new Set(['hello', 'ready', 'model:manifest', 'model:chunk', 'fit:begin', 'fit:chunk', ...(mode === 'distributed' ? ['secagg:advertise-keys', 'secagg:share-keys', 'secagg:masked-input-chunk', 'secagg:unmask'] : [])]);
     expect(sent.length).toBeGreaterThan(0);
     for (const { event } of sent) expect(allowed.has(event), `${mode}: the node sent ${event}`).toBe(true);
     let clearSquares = 0;
@@ -80,7 +80,10 @@ describe('what one node sends under each DP mode (issue 15, item 4)', () => {
     for (const { event, message } of sent) {
       switch (event) {
         case 'hello':
-          for (const k of keysOf(message)) expect(['backend', 'nodeName', 'protocolVersion', 'resumeNodeId', 'token']).toContain(k);
+          for (const k of keysOf(message)) expect(['backend', 'identity', 'nodeName', 'protocolVersion', 'resumeNodeId', 'resumeSecret', 'token']).toContain(k);
+          break;
+        case 'ready':
+          expect(message).toEqual({});
           break;
         case 'model:manifest':
           expect(keysOf(message)).toEqual(['version']);
@@ -112,16 +115,17 @@ describe('what one node sends under each DP mode (issue 15, item 4)', () => {
           expect(keysOf(message)).toEqual(['cPk', 'round', 'sPk']);
           break;
         case 'secagg:share-keys':
-          expect(keysOf(message)).toEqual(['round', 'shares']);
-          for (const s of message.shares as Record<string, unknown>[]) expect(keysOf(s)).toEqual(['ciphertext', 'to']);
+          // Sealed shares, and hiding hash commitments to them and to the self-mask seed.
+          expect(keysOf(message)).toEqual(['round', 'seedCommitment', 'shares']);
+          for (const s of message.shares as Record<string, unknown>[]) expect(keysOf(s)).toEqual(['ciphertext', 'commitB', 'commitS', 'to']);
           break;
         case 'secagg:masked-input-chunk':
           expect(keysOf(message)).toEqual(['chunkIndex', 'data', 'round']);
           masked.push(...(message.data as Uint32Array));
           break;
         case 'secagg:unmask':
-          expect(keysOf(message)).toEqual(['round', 'shares']);
-          for (const s of message.shares as Record<string, unknown>[]) expect(keysOf(s)).toEqual(['kind', 'owner', 'x', 'y']);
+          expect(keysOf(message).filter((k) => k !== 'complaints')).toEqual(['round', 'shares']);
+          for (const s of message.shares as Record<string, unknown>[]) expect(keysOf(s)).toEqual(['kind', 'nonce', 'owner', 'x', 'y']);
           break;
       }
     }

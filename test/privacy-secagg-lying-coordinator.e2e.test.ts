@@ -68,7 +68,7 @@ function attack(n: number, dropoutRate: number, trust: boolean): Outcome {
   for (const u of ids) {
     const r = clientAdvertiseKeys(createSecAggClient({ nodeId: u, trustDropoutReports: trust }), setups.get(u)!, env);
     clients.set(u, r.state);
-    serverReceiveAdvertise(server, u, r.message);
+    serverReceiveAdvertise(server, u, r.message, crypto);
   }
   const adv = serverFinishAdvertise(server).outcome;
   if (!adv.ok) throw new Error(adv.abort.reason);

@@ -125,7 +125,10 @@ export class SecAggParticipant {
   }
 
   onAbort(round: number): void {
-    if (round === this.round) this.chain = this.chain.then(() => this.forget());
+    // Checked again when the chain gets there: the next round's update may have been prepared meanwhile.
+    this.chain = this.chain.then(() => {
+      if (round === this.round) this.forget();
+    });
   }
 
   private env() {

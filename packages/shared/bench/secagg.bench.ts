@@ -87,9 +87,9 @@ function uploadBytes(tiny: boolean): BenchFigure[] {
     masked += encodeWith(MaskedInputChunkMsg, { round: 123, chunkIndex: start / CHUNK_ELEMENTS, data: new Uint32Array(Math.min(CHUNK_ELEMENTS, m - start)) }).length;
   }
   const id = (i: number) => `node-${String(i).padStart(8, '0')}`;
-  const sealed = sealBox(new Uint8Array(32), encodeSharePlaintext({ from: id(1), to: id(2), round: 123, x: 7, bShare: rng.bytes(SHARE_BYTES), sShare: rng.bytes(SHARE_BYTES) }), rng);
-  const shares = (n: number) => encodeWith(ShareKeysMsg, { round: 123, shares: Array.from({ length: n }, (_, i) => ({ to: id(i), ciphertext: sealed })) }).length;
-  const unmask = (n: number) => encodeWith(UnmaskMsg, { round: 123, shares: Array.from({ length: n }, (_, i) => ({ owner: id(i), kind: 'b' as const, x: 1 + (i % 255), y: rng.bytes(SHARE_BYTES) })) }).length;
+  const sealed = sealBox(new Uint8Array(32), encodeSharePlaintext({ from: id(1), to: id(2), round: 123, x: 7, bShare: rng.bytes(SHARE_BYTES), sShare: rng.bytes(SHARE_BYTES), bNonce: rng.bytes(32), sNonce: rng.bytes(32) }), rng);
+  const shares = (n: number) => encodeWith(ShareKeysMsg, { round: 123, shares: Array.from({ length: n }, (_, i) => ({ to: id(i), ciphertext: sealed, commitB: rng.bytes(32), commitS: rng.bytes(32) })), seedCommitment: rng.bytes(32) }).length;
+  const unmask = (n: number) => encodeWith(UnmaskMsg, { round: 123, shares: Array.from({ length: n }, (_, i) => ({ owner: id(i), kind: 'b' as const, x: 1 + (i % 255), y: rng.bytes(SHARE_BYTES), nonce: rng.bytes(32) })) }).length;
   const perNeighbour = shares(k) - shares(k - 1) + (unmask(k) - unmask(k - 1));
   const fixed = encodeWith(AdvertiseKeysMsg, { round: 123, cPk: rng.bytes(32), sPk: rng.bytes(32), signature: rng.bytes(64) }).length + shares(0) + unmask(0);
   return [
@@ -116,7 +116,7 @@ function clientRound(n: number, k: number, t: number, m: number): { ms: number; 
   // Neighbours' boxes to this node: their work, not timed.
   const incoming = nb.map((v) => ({
     from: v,
-    ciphertext: sealBox(shareBoxKey(crypto, peers.get(v)!.c.secretKey, myC, 1, v, me), encodeSharePlaintext({ from: v, to: me, round: 1, x: 1, bShare: rng.bytes(SHARE_BYTES), sShare: rng.bytes(SHARE_BYTES) }), rng),
+    ciphertext: sealBox(shareBoxKey(crypto, peers.get(v)!.c.secretKey, myC, 1, v, me), encodeSharePlaintext({ from: v, to: me, round: 1, x: 1, bShare: rng.bytes(SHARE_BYTES), sShare: rng.bytes(SHARE_BYTES), bNonce: rng.bytes(32), sNonce: rng.bytes(32) }), rng),
   }));
   const t2 = performance.now();
   const prepared = clientMaskedInput(sh.state, { round: 1, shares: incoming }, env).state;

@@ -78,7 +78,7 @@ export class ClippedGridAggregator implements UpdateAggregator {
   /**
    * Adds one node's update. Nothing is added when it is refused.
    * @throws FedtuneError FT_ERR_SHAPE for a wrong length, FT_ERR_NON_FINITE for NaN or Infinity,
-   * FT_ERR_CLIP_NORM when its L2 norm exceeds the clip by more than float32 rounding.
+   * FT_ERR_BOUND when its L2 norm exceeds the clip by more than float32 rounding.
    */
   add(delta: Float32Array, _numExamples: number, _metrics: Metrics): void {
     if (delta.length !== this.length) throw new FedtuneError('FT_ERR_SHAPE', `delta has ${delta.length} elements, model has ${this.length}`);
@@ -89,7 +89,7 @@ export class ClippedGridAggregator implements UpdateAggregator {
       ss += v * v;
     }
     const norm = Math.sqrt(ss);
-    if (!(norm <= this.clip * (1 + CLIP_TOLERANCE))) throw new FedtuneError('FT_ERR_CLIP_NORM', `L2 norm ${norm} > clip ${this.clip}`);
+    if (!(norm <= this.clip * (1 + CLIP_TOLERANCE))) throw new FedtuneError('FT_ERR_BOUND', `L2 norm ${norm} > clip ${this.clip}`);
     // Within the slack, scale down so the bound the noise is sized for holds exactly (the 2^-50
     // margin absorbs the float64 rounding of the products).
     const scale = norm > this.clip ? (this.clip / norm) * (1 - 2 ** -50) : 1;

@@ -50,7 +50,7 @@ describe('share boxes', () => {
 
 describe('share plaintext', () => {
   it('round trips and refuses malformed bytes', () => {
-    const p = { from: 'node-1', to: 'node-2', round: 77, x: 300, bShare: rng.bytes(SHARE_BYTES), sShare: rng.bytes(SHARE_BYTES) };
+    const p = { from: 'node-1', to: 'node-2', round: 77, x: 300, bShare: rng.bytes(SHARE_BYTES), sShare: rng.bytes(SHARE_BYTES), bNonce: rng.bytes(32), sNonce: rng.bytes(32) };
     const back = decodeSharePlaintext(encodeSharePlaintext(p));
     expect(back).toEqual(p);
     const enc = encodeSharePlaintext(p);
@@ -68,13 +68,13 @@ describe('wire schemas', () => {
     ['setup', M.SecAggSetup, { round: 1, nodeId: 'a', neighbours: ['b', 'c'], threshold: 2, bits: 32, vectorLength: 10, chunkElements: 10, activeMode: false }],
     ['advertise', M.AdvertiseKeysMsg, { round: 1, cPk: k32(), sPk: k32(), signature: rng.bytes(64) }],
     ['share request', M.ShareKeysRequest, { round: 1, keys: [{ nodeId: 'b', cPk: k32(), sPk: k32() }] }],
-    ['shares', M.ShareKeysMsg, { round: 1, shares: [{ to: 'b', ciphertext: rng.bytes(M.SHARE_CIPHERTEXT_MAX_BYTES) }] }],
+    ['shares', M.ShareKeysMsg, { round: 1, shares: [{ to: 'b', ciphertext: rng.bytes(M.SHARE_CIPHERTEXT_MAX_BYTES), commitB: k32(), commitS: k32() }], seedCommitment: k32() }],
     ['masked request', M.MaskedInputRequest, { round: 1, shares: [{ from: 'b', ciphertext: rng.bytes(100) }] }],
     ['chunk', M.MaskedInputChunkMsg, { round: 1, chunkIndex: 0, data: new Uint32Array(CHUNK_ELEMENTS) }],
     ['consistency request', M.ConsistencyRequest, { round: 1, survivors: ['a', 'b'] }],
     ['consistency', M.ConsistencyMsg, { round: 1, signature: rng.bytes(64) }],
     ['unmask request', M.UnmaskRequest, { round: 1, survivors: ['a'], dropped: ['b'], signatures: [{ nodeId: 'a', signature: rng.bytes(64) }] }],
-    ['unmask', M.UnmaskMsg, { round: 1, shares: [{ owner: 'b', kind: 's', x: 3000, y: rng.bytes(SHARE_BYTES) }] }],
+    ['unmask', M.UnmaskMsg, { round: 1, shares: [{ owner: 'b', kind: 's', x: 3000, y: rng.bytes(SHARE_BYTES), nonce: k32() }] }],
     ['abort', M.SecAggAbort, { round: 1, reason: 'too few' }],
   ];
   for (const [name, schema, value] of examples) {

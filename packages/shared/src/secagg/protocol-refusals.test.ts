@@ -38,7 +38,7 @@ function runTo(active: boolean, until: 'ShareKeys' | 'MaskedInput' | 'AfterMaske
   for (const id of ids) {
     const r = clientAdvertiseKeys(createSecAggClient({ nodeId: id, identity: active ? identities.get(id) : undefined, identityKeys: active ? identityKeys : undefined }), setups.get(id)!, env);
     clients.set(id, r.state);
-    serverReceiveAdvertise(server, id, r.message);
+    serverReceiveAdvertise(server, id, r.message, crypto);
   }
   const adv = serverFinishAdvertise(server).outcome;
   if (!adv.ok) throw new Error('abort');
@@ -109,13 +109,15 @@ describe('client refusals', () => {
     expect(ok.state.selfSeed).toBeUndefined();
   });
 
-  it('refuses a tampered sealed share', () => {
+  it('names the sender of a tampered sealed share instead of revealing from it, and reveals the rest', () => {
     const { clients, maskedReqs } = runTo(false, 'MaskedInput');
     const req = maskedReqs!.get('a')!;
     const bad = { ...req, shares: req.shares.map((s, i) => (i === 0 ? { from: s.from, ciphertext: s.ciphertext.map((b, j) => (j === 30 ? b ^ 1 : b)) } : s)) };
     const st = clientMaskedInput(clients.get('a')!, bad, env).state;
     const others = ids.filter((x) => x !== 'a');
-    expect(code(() => clientUnmask(st, { round: 4, survivors: ids, dropped: [] }, env))).toBe('FT_ERR_MALFORMED');
+    const answer = clientUnmask(st, { round: 4, survivors: ids, dropped: [] }, env).message;
+    expect(answer.complaints).toEqual([req.shares[0]!.from]);
+    expect(answer.shares.map((sh) => sh.owner).sort()).toEqual(others.filter((o) => o !== req.shares[0]!.from));
     // Sanity: the untampered request opens fine.
     const st2 = clientMaskedInput(clients.get('a')!, req, env).state;
     expect(clientUnmask(st2, { round: 4, survivors: ids, dropped: [] }, env).message.shares).toHaveLength(others.length);
@@ -128,13 +130,13 @@ describe('active mode', () => {
     const r = clientAdvertiseKeys(createSecAggClient({ nodeId: 'a', identity: identities.get('a'), identityKeys }), setups.get('a')!, env);
     const { signature, ...unsigned } = r.message;
     expect(signature).toBeDefined();
-    expect(code(() => serverReceiveAdvertise(server, 'a', unsigned))).toBe('FT_ERR_AUTH');
-    expect(code(() => serverReceiveAdvertise(server, 'b', r.message))).toBe('FT_ERR_AUTH'); // a's signature, claimed by b
+    expect(code(() => serverReceiveAdvertise(server, 'a', unsigned, crypto))).toBe('FT_ERR_AUTH');
+    expect(code(() => serverReceiveAdvertise(server, 'b', r.message, crypto))).toBe('FT_ERR_AUTH'); // a's signature, claimed by b
     const forged = { ...r.message, signature: ed25519Sign(identities.get('b')!.secretKey, new Uint8Array(3)) };
-    expect(code(() => serverReceiveAdvertise(server, 'a', forged))).toBe('FT_ERR_AUTH');
-    serverReceiveAdvertise(server, 'a', r.message);
-    expect(code(() => serverReceiveAdvertise(server, 'a', r.message))).toBe('FT_ERR_DUPLICATE');
-    expect(code(() => serverReceiveAdvertise(server, 'zz', r.message))).toBe('FT_ERR_NOT_SELECTED');
+    expect(code(() => serverReceiveAdvertise(server, 'a', forged, crypto))).toBe('FT_ERR_AUTH');
+    serverReceiveAdvertise(server, 'a', r.message, crypto);
+    expect(code(() => serverReceiveAdvertise(server, 'a', r.message, crypto))).toBe('FT_ERR_DUPLICATE');
+    expect(code(() => serverReceiveAdvertise(server, 'zz', r.message, crypto))).toBe('FT_ERR_NOT_SELECTED');
   });
 
   it('a client refuses neighbour keys with a forged, missing or unenrolled signature', () => {
@@ -183,7 +185,7 @@ describe('coordinator refusals', () => {
     expect(code(() => serverReceiveMaskedChunk(server, 'a', { ...chunk, data: new Float32Array(8) as unknown as Uint32Array }))).toBe('FT_ERR_MALFORMED');
     serverReceiveMaskedChunk(server, 'a', chunk);
     expect(code(() => serverReceiveMaskedChunk(server, 'a', chunk))).toBe('FT_ERR_DUPLICATE');
-    expect(code(() => serverReceiveAdvertise(server, 'a', { round: 4, cPk: new Uint8Array(32), sPk: new Uint8Array(32) }))).toBe('FT_ERR_STAGE');
+    expect(code(() => serverReceiveAdvertise(server, 'a', { round: 4, cPk: new Uint8Array(32), sPk: new Uint8Array(32) }, crypto))).toBe('FT_ERR_STAGE');
   });
 });
 

@@ -28,8 +28,12 @@ export interface SecAggServerState {
   /** AdvertiseKeys replies; their senders become U1. */
   readonly keys: Map<string, AdvertiseKeysMsg>;
   u1: ReadonlySet<string> | undefined;
+  /** Every public key advertised so far (hex), so no node can reuse another's. */
+  readonly advertisedKeys: Set<string>;
   /** ShareKeys replies; their senders become U2. */
   readonly sharesFrom: Map<string, ShareKeysMsg['shares']>;
+  /** Per owner: its commitment to its self-mask seed (share-commitment.ts). */
+  readonly seedCommitments: Map<string, Uint8Array>;
   u2: ReadonlySet<string> | undefined;
   /** The running masked sum (mod 2^32 until read-out reduces it mod 2^bits), in the accumulator. */
   readonly sum: Uint32Array;
@@ -44,6 +48,10 @@ export interface SecAggServerState {
   readonly unmaskFrom: Set<string>;
   /** Revealed shares by owner. */
   readonly revealed: Map<string, RevealedShare[]>;
+  /** Per node, the neighbours that could not open its sealed shares (Unmask complaints). */
+  readonly complaints: Map<string, Set<string>>;
+  /** Nodes an abort is attributed to (bad dealing, keys they do not hold), for the caller to act on. */
+  readonly blamed: Set<string>;
   abortReason: string | undefined;
 }
 
@@ -121,8 +129,10 @@ export function createSecAggServer(options: SecAggServerOptions): { state: SecAg
     graph,
     identityKeys: options.identityKeys,
     keys: new Map(),
+    advertisedKeys: new Set(),
     u1: undefined,
     sharesFrom: new Map(),
+    seedCommitments: new Map(),
     u2: undefined,
     accumulator,
     sum: accumulator.sum,
@@ -132,6 +142,8 @@ export function createSecAggServer(options: SecAggServerOptions): { state: SecAg
     responders: undefined,
     unmaskFrom: new Set(),
     revealed: new Map(),
+    complaints: new Map(),
+    blamed: new Set(),
     abortReason: undefined,
   };
   const setups = new Map<string, SecAggSetup>();

@@ -75,7 +75,7 @@ export function simulateSecAggRound(o: SimulationOptions): SimulationResult {
     if (drop(id, 'AdvertiseKeys')) continue;
     const r = timed(() => clientAdvertiseKeys(c, setups.get(id)!, env));
     clients.set(id, r.state);
-    serverReceiveAdvertise(server, id, r.message);
+    serverReceiveAdvertise(server, id, r.message, env.crypto);
   }
   const adv = serverFinishAdvertise(server).outcome;
   if (!adv.ok) return { ok: false, reason: adv.abort.reason, stage: 'AdvertiseKeys' };
@@ -120,7 +120,7 @@ export function simulateSecAggRound(o: SimulationOptions): SimulationResult {
     if (drop(id, 'Unmask') || drop(id, 'ConsistencyCheck')) continue;
     const r = timed(() => clientUnmask(clients.get(id)!, req, env));
     clients.set(id, r.state);
-    serverReceiveUnmask(server, id, r.message);
+    serverReceiveUnmask(server, id, r.message, env.crypto);
   }
   const fin = serverFinishUnmask(server, o.crypto).outcome;
   if (!fin.ok) return { ok: false, reason: fin.abort.reason, stage: 'Unmask' };
