@@ -25,6 +25,7 @@ import {
   weightsVersion,
   type ClientToServerEvents,
   type CryptoProvider,
+  type DpAttestation,
   type Ed25519KeyPair,
   type RandomSource,
   type SecAggStage,
@@ -42,6 +43,8 @@ import { io, type Socket } from 'socket.io-client';
 import { SecAggParticipant } from './secagg-participant.js';
 import type { LocalTrainer } from './training/trainer.js';
 import { reportableMetrics } from './training/reportable-metrics.js';
+import { dpRoundOf, localSgdRequest, type DpRound } from './training/dp-round.js';
+import { isDpSgdCapable } from './training/dp-sgd-capable.js';
 
 /** Where a simulated node can vanish: before training, halfway through its upload, or at a SecAgg stage's request. */
 export type DropPoint = 'before-train' | 'mid-upload' | `secagg:${SecAggStage}`;
@@ -77,6 +80,13 @@ export interface FederatedClientOptions {
   /** Enrolled Ed25519 identity and the other nodes' enrolled keys (SecAgg active mode). */
   identity?: Ed25519KeyPair;
   identityKeys?: ReadonlyMap<string, Uint8Array>;
+  /**
+   * SecAgg, opt-in: trust the coordinator to report dropouts truly (honest-but-curious), which
+   * lets it use thresholds t <= k/2 (sparse graphs at high dropout). Default false: this node
+   * refuses any round whose threshold would let a coordinator that lies about dropouts rebuild
+   * both of its secrets.
+   */
+  secaggTrustCoordinatorDropouts?: boolean;
 }
 
 export interface FederatedClientEvents {
@@ -86,7 +96,8 @@ export interface FederatedClientEvents {
   welcome: [{ nodeId: string; modelVersion: string | null }];
   model: [{ version: string; fetched: boolean }];
   fitStart: [{ round: number }];
-  fitDone: [{ round: number; numExamples: number; uploadBytes: number }];
+  /** `dp`: what the node attested it applied, in a DP round. */
+  fitDone: [{ round: number; numExamples: number; uploadBytes: number; dp?: DpAttestation }];
   evaluated: [{ round: number; loss: number }];
   roundEnd: [RoundEnd];
   finished: [TrainingFinished];
@@ -133,6 +144,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private readonly finishedPromise: Promise<TrainingFinished>;
   private readonly random: RandomSource;
   private readonly secagg: SecAggParticipant;
+  /** Set once a fit ran under DP: from then on this node answers no evaluation request (issue 15, item 4). */
+  private dpSeen = false;
   private resolveFinished!: (f: TrainingFinished) => void;
 
   constructor(private readonly options: FederatedClientOptions) {
@@ -182,6 +195,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       random: this.random,
       ...(options.identity === undefined ? {} : { identity: options.identity }),
       ...(options.identityKeys === undefined ? {} : { identityKeys: options.identityKeys }),
+      trustDropoutReports: options.secaggTrustCoordinatorDropouts === true,
       send: async (event, message) => {
         await this.request(event, message as never);
       },
@@ -382,42 +396,63 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       let vector: Float32Array;
       let numExamples = 0;
       let metrics: Record<string, number> = {};
+      // Under DP, the round's requirements are checked before training; a node that cannot meet
+      // them refuses the round (FT_ERR_DP_REFUSED) instead of sending an update that is not private.
+      const dp = m.task === 'delta' ? dpRoundOf(m.config, m.secagg) : null;
+      if (dp !== null) this.dpSeen = true;
+      let attestation: DpAttestation | undefined;
       if (m.task === 'init') {
         vector = trainer.getWeights();
       } else {
         const global = await this.ensureModel(m.modelVersion!);
         this.maybeDrop(m.round, 'before-train');
         trainer.setWeights(global.data);
-        const outcome = await trainer.fit(m.config);
-        numExamples = outcome.numExamples;
-        metrics = reportableMetrics(m.config, outcome.metrics);
+        if (dp?.mode === 'local-sgd') {
+          if (!isDpSgdCapable(trainer)) throw new FedtuneError('FT_ERR_DP_REFUSED', 'the round asks for local DP-SGD and this node\'s trainer cannot run it');
+          const request = localSgdRequest(m.config);
+          const outcome = await trainer.fitDpSgd(m.config, request);
+          const { applied } = outcome;
+          if (!Number.isFinite(applied.epsilon)) throw new FedtuneError('FT_ERR_DP_REFUSED', 'DP-SGD gave no finite epsilon');
+          attestation = { mode: 'local-sgd', l2Clip: applied.l2Clip, noiseMultiplier: applied.noiseMultiplier, epsilon: applied.epsilon, delta: applied.delta };
+          numExamples = outcome.numExamples;
+        } else {
+          const outcome = await trainer.fit(m.config);
+          numExamples = outcome.numExamples;
+          metrics = outcome.metrics;
+        }
+        metrics = reportableMetrics(m.config, metrics);
         vector = subtract(trainer.getWeights(), global.data);
       }
       const bad = firstNonFinite(vector);
       if (bad >= 0) throw new FedtuneError('FT_ERR_NON_FINITE', `local update element ${bad} is ${vector[bad]}`);
-      // DP (central or distributed): the delta's L2 norm is bounded by C before it leaves the node.
-      const dpClip = m.task === 'delta' && typeof m.config.dpClip === 'number' ? m.config.dpClip : undefined;
-      if (dpClip !== undefined && m.secagg === undefined) vector = clipL2(vector, dpClip).clipped;
+      // Under DP the example count stays here too: weights are uniform, and the count is private.
+      const sentExamples = dp !== null ? 0 : numExamples;
+      if (dp?.mode === 'central') {
+        // The delta's L2 norm is bounded by C before it leaves the node (the coordinator checks it).
+        vector = clipL2(vector, dp.clip).clipped;
+        attestation = { mode: 'central', l2Clip: dp.clip };
+      }
       if (m.secagg !== undefined) {
         // Clip (the ring needs a bound), encode with unbiased randomized rounding, add this node's
         // share of the distributed noise in ring units (discrete Gaussian, Kairouz, Liu, Steinke
         // 2021, or Skellam, Agarwal, Kairouz, Liu 2021, as the round says), and wait for the SecAgg
         // stages. Per-node metrics stay here: the coordinator learns only the sum.
-        const { clipped } = clipL2(vector, Math.min(m.secagg.l2Clip, dpClip ?? Infinity));
-        const variance = m.config.dpLocalVariance;
+        const clip = Math.min(m.secagg.l2Clip, dp?.mode === 'central' || dp?.mode === 'distributed' ? dp.clip : Infinity);
+        const { clipped } = clipL2(vector, clip);
         let noise: Int32Array | undefined;
-        if (typeof variance === 'number' && variance > 0) {
+        if (dp?.mode === 'distributed') {
           noise = new Int32Array(clipped.length);
-          (m.config.dpNoise === 'skellam' ? Skellam.fromVariance(variance) : new DiscreteGaussian(variance)).fill(this.random, noise);
+          (dp.noise === 'skellam' ? Skellam.fromVariance(dp.localVariance) : new DiscreteGaussian(dp.localVariance)).fill(this.random, noise);
+          attestation = { mode: 'distributed', l2Clip: clip, localVariance: dp.localVariance };
         }
         this.secagg.prepare(m.round, encodeToRing(clipped, m.secagg, this.random, noise));
         let bytes = 0;
-        await this.request('fit:begin', { round: m.round, numExamples, metrics: {} }, (n) => (bytes = n));
-        this.emit('fitDone', { round: m.round, numExamples, uploadBytes: bytes });
+        await this.request('fit:begin', { round: m.round, numExamples: sentExamples, metrics: {}, ...(attestation === undefined ? {} : { dp: attestation }) }, (n) => (bytes = n));
+        this.emit('fitDone', { round: m.round, numExamples, uploadBytes: bytes, ...(attestation === undefined ? {} : { dp: attestation }) });
         return;
       }
-      const uploadBytes = await this.upload(m, vector, numExamples, metrics);
-      this.emit('fitDone', { round: m.round, numExamples, uploadBytes });
+      const uploadBytes = await this.upload(m, vector, sentExamples, metrics, attestation);
+      this.emit('fitDone', { round: m.round, numExamples, uploadBytes, ...(attestation === undefined ? {} : { dp: attestation }) });
     } catch (err) {
       if (err instanceof InjectedDrop) throw err;
       // Tell the coordinator so it stops waiting; it may already have dropped us.
@@ -428,11 +463,12 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     }
   }
 
-  private async upload(m: FitInstruction, vector: Float32Array, numExamples: number, metrics: Record<string, number>): Promise<number> {
+  private async upload(m: FitInstruction, vector: Float32Array, numExamples: number, metrics: Record<string, number>, attestation?: DpAttestation): Promise<number> {
     await this.request('fit:begin', {
       round: m.round,
       numExamples,
       metrics,
+      ...(attestation === undefined ? {} : { dp: attestation }),
       ...(m.task === 'init' ? { tensors: this.options.trainer.tensors.map((t) => ({ name: t.name, shape: [...t.shape] })) } : {}),
     });
     const totalChunks = chunkCount(vector.length, CHUNK_ELEMENTS);
@@ -445,6 +481,9 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   }
 
   private async evaluate(m: EvaluateInstruction): Promise<void> {
+    // Per-node loss and accuracy are un-noised functions of this node's data: after a DP round,
+    // the node keeps them, whatever the coordinator asks (the honest one does not ask).
+    if (this.dpSeen) throw new FedtuneError('FT_ERR_DP_REFUSED', `evaluation request for round ${m.round} refused: this run is under differential privacy`);
     const global = await this.ensureModel(m.modelVersion);
     this.options.trainer.setWeights(global.data);
     const outcome = await this.options.trainer.evaluate(m.config);

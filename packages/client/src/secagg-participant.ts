@@ -35,6 +35,8 @@ export interface SecAggParticipantDeps {
   identity?: Ed25519KeyPair;
   /** Enrolled identity public keys of the other nodes, by node id, from enrollment. */
   identityKeys?: ReadonlyMap<string, Uint8Array>;
+  /** Opt-in: trust the coordinator's dropout reports (accept thresholds t <= k/2). Default: refuse them. */
+  trustDropoutReports?: boolean;
   /** Sends an acknowledged SecAgg message; rejects with the coordinator's coded error. */
   send: <E extends SecAggUpload>(event: E, message: MessageOf<E>) => Promise<void>;
   /** Simulation: vanish when this stage's request arrives. */
@@ -68,7 +70,12 @@ export class SecAggParticipant {
   onSetup(setup: SecAggSetup): void {
     this.step('AdvertiseKeys', setup.round, async () => {
       const { identity, identityKeys } = this.deps;
-      const fresh = createSecAggClient({ nodeId: setup.nodeId, ...(identity === undefined ? {} : { identity }), ...(identityKeys === undefined ? {} : { identityKeys }) });
+      const fresh = createSecAggClient({
+        nodeId: setup.nodeId,
+        trustDropoutReports: this.deps.trustDropoutReports === true,
+        ...(identity === undefined ? {} : { identity }),
+        ...(identityKeys === undefined ? {} : { identityKeys }),
+      });
       const r = clientAdvertiseKeys(fresh, setup, this.env());
       this.state = r.state;
       await this.deps.send('secagg:advertise-keys', r.message);

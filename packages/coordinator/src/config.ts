@@ -115,6 +115,14 @@ export const CoordinatorConfigSchema = Type.Object({
       corruptionRate: Type.Number({ minimum: 0, maximum: 0.5, default: 0.05 }),
       stageDeadlineMs: Type.Integer({ minimum: 1, maximum: 24 * 3600 * 1000, default: 120_000 }),
       activeMode: Type.Boolean({ default: false }),
+      /**
+       * Opt-in, and only without activeMode: trust this coordinator to report dropouts truly
+       * (honest-but-curious). The threshold then need only exceed the colluding neighbours, so
+       * sparse graphs survive high dropout; but a coordinator that lies (tells half of a node's
+       * neighbours it survived and half it dropped) rebuilds that node's input. Nodes must opt in
+       * too. Default false: t > k/2, which no such lie can beat.
+       */
+      trustCoordinatorDropouts: Type.Boolean({ default: false }),
       /** Active mode: enrolled Ed25519 public keys (hex), by node id. */
       identityKeys: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9a-f]{32}$' }), Type.String({ pattern: '^[0-9a-f]{64}$' }))),
     }),
@@ -135,12 +143,16 @@ export const CoordinatorConfigSchema = Type.Object({
       delta: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 1e-5 }),
       budgetEpsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
       minSurvivors: Type.Optional(Type.Integer({ minimum: 1 })),
-      localNoiseMultiplier: Type.Optional(Type.Number({ minimum: 0 })),
+      localNoiseMultiplier: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
       localClip: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
       noise: Type.Union([Type.Literal('discrete-gaussian'), Type.Literal('skellam')], { default: 'discrete-gaussian' }),
     }),
   ),
-  /** Nodes enrolled in the federation (N): the sampling rate is K/N under uniform selection. */
+  /**
+   * Nodes enrolled in the federation (N): the sampling rate is K/N under uniform selection. Under
+   * DP it is only a floor: N is never below the enrolled identities or the node ids seen, and the
+   * cohort is a Poisson sample at q = K/N, so a wrong N changes utility, never the guarantee.
+   */
   population: Type.Optional(Type.Integer({ minimum: 1 })),
   /** Worker threads that remove SecAgg masks; default one per core, 0 for none. */
   unmaskWorkers: Type.Optional(Type.Integer({ minimum: 0, maximum: 256 })),
@@ -148,7 +160,11 @@ export const CoordinatorConfigSchema = Type.Object({
   uploadSlots: Type.Integer({ minimum: 1, maximum: 1024, default: 8 }),
   /** Where model versions and round state are kept; absent: memory only (no resume). */
   dataDir: Type.Optional(Type.String()),
-  /** Seed for cohort selection; absent: the system CSPRNG. */
+  /**
+   * Seed for what carries no privacy: cohort selection when DP is off, the SecAgg graph's shuffle,
+   * the node asked for initial weights. DP noise, DP sampling and secret keys always come from the
+   * OS CSPRNG, whatever the seed. Absent: the OS CSPRNG for everything.
+   */
   seed: Type.Optional(Type.String()),
   logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')], {
     default: 'info',
@@ -180,6 +196,9 @@ export function resolveConfig(input: unknown): CoordinatorConfig {
     throw new FedtuneError('FT_ERR_CONFIG', `minResults ${cfg.minResults} > clientsPerRound ${cfg.selection.clientsPerRound}`);
   }
   if (cfg.dp?.mode === 'distributed' && cfg.secagg === undefined) throw new FedtuneError('FT_ERR_CONFIG', 'dp.mode distributed needs secagg: nobody may see an un-noised update');
+  if (cfg.secagg?.activeMode === true && cfg.secagg.trustCoordinatorDropouts) {
+    throw new FedtuneError('FT_ERR_CONFIG', 'secagg.trustCoordinatorDropouts contradicts secagg.activeMode, which exists for a coordinator that may lie');
+  }
   if (cfg.dp !== undefined && cfg.dp.mode !== 'off' && cfg.dp.mode !== 'local-sgd' && cfg.dp.noiseMultiplier === undefined && cfg.dp.targetEpsilon === undefined) {
     throw new FedtuneError('FT_ERR_CONFIG', 'dp needs noiseMultiplier or targetEpsilon');
   }

@@ -29,14 +29,15 @@ import { UnmaskPool } from './secagg/unmask-pool.js';
 import { DpStrategy } from './dp/dp-strategy.js';
 import { PrivacyController } from './dp/privacy-controller.js';
 
-/** Wraps the strategy in DP when the config asks for it; the wrapper keeps the privacy ledger. */
+/** Wraps the strategy in DP when the config asks for it; the wrapper keeps the privacy ledger. `random` draws the noise (the OS CSPRNG). */
 function wrapWithDp(inner: Strategy, config: CoordinatorConfig, random: RandomSource): Strategy {
   const dp = config.dp;
   if (dp === undefined || dp.mode === 'off') return inner;
   const sel = config.selection;
-  const perRound = sel.kind === 'poisson' ? undefined : Math.ceil(sel.clientsPerRound * (1 + sel.overSelection));
-  // The planned rate, to solve z for a target epsilon; each round then records its actual rate.
-  const samplingRate = sel.kind === 'poisson' ? sel.sampleRate : Math.min(1, perRound! / Math.max(1, config.population ?? perRound!));
+  // The planned rate, to solve z for a target epsilon: the q selectUnderDp will use (K/N; without a
+  // configured N, 1, the most a round can cost). Each round then records the rate it realised,
+  // and the budget (targetEpsilon by default) refuses a round that would pass it.
+  const samplingRate = sel.kind === 'poisson' ? sel.sampleRate : Math.min(1, sel.clientsPerRound / Math.max(1, config.population ?? sel.clientsPerRound));
   const controller = new PrivacyController(
     {
       mode: dp.mode,
@@ -70,6 +71,15 @@ export interface CoordinatorOptions {
   strategy?: Strategy;
 }
 
+/** Whether the config runs differential privacy (any mode but off). */
+function dpOn(config: CoordinatorConfig): boolean {
+  return config.dp !== undefined && config.dp.mode !== 'off';
+}
+
+/** Why federated evaluation is off under DP: per-node loss, accuracy and counts are un-noised functions of a node's data. */
+export const EVALUATION_OFF_UNDER_DP =
+  'federated evaluation is off under differential privacy: per-node loss, accuracy and example counts are un-noised functions of a node\'s data outside the accounted guarantee';
+
 export class Coordinator {
   readonly config: CoordinatorConfig;
   readonly metrics = new Metrics();
@@ -84,6 +94,8 @@ export class Coordinator {
   private readonly history: RoundSummary[] = [];
   private readonly crypto: CryptoProvider;
   private readonly random: RandomSource;
+  /** DP noise and DP sampling: the OS CSPRNG always, whatever `seed` says. */
+  private readonly privacyRandom: RandomSource;
   private readonly clock: Clock;
   private readonly strategy: Strategy;
   private readonly unmaskPool: UnmaskPool;
@@ -94,10 +106,13 @@ export class Coordinator {
   private constructor(options: CoordinatorOptions, config: CoordinatorConfig, tls: { cert: Buffer; key: Buffer } | null) {
     this.config = config;
     this.crypto = options.crypto ?? nodeCryptoProvider;
+    // `seed` reproduces only what carries no privacy (selection when DP is off, the SecAgg graph's
+    // shuffle, which node sends the initial model); DP noise and DP sampling never come from it.
     this.random = options.random ?? (config.seed === undefined ? systemRandom(this.crypto) : seededRandom(this.crypto, `coordinator/${config.seed}`));
+    this.privacyRandom = systemRandom(this.crypto);
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? createLogger(config.logLevel, 'coordinator');
-    this.strategy = wrapWithDp(options.strategy ?? createStrategy(config.strategy.name, config.strategy), config, this.random);
+    this.strategy = wrapWithDp(options.strategy ?? createStrategy(config.strategy.name, config.strategy), config, this.privacyRandom);
     this.store = new ModelStore(this.crypto);
     this.unmaskPool = new UnmaskPool(config.unmaskWorkers);
     if (options.initialWeights !== undefined) this.store.put(options.initialWeights);
@@ -205,9 +220,11 @@ export class Coordinator {
           evaluateDeadlineMs: c.evaluateDeadlineMs ?? DEFAULT_DEADLINES.evaluateDeadlineMs,
           evaluateEvery: c.evaluateEvery,
           ...(c.evaluateClients === undefined ? {} : { evaluateClients: c.evaluateClients }),
-          // DP bounds each node's influence by C: a mean weighted by example counts would not be.
-          weighting: c.dp !== undefined && c.dp.mode !== 'off' && c.dp.mode !== 'local-sgd' ? 'uniform' : c.weighting,
+          // DP bounds each node's influence by C: a mean weighted by example counts would not be, and
+          // a node's count is private (nodes send 0 under DP).
+          weighting: dpOn(c) ? 'uniform' : c.weighting,
           ...(c.population === undefined ? {} : { population: c.population }),
+          ...(dpOn(c) ? { dpSampling: true, evaluationOff: EVALUATION_OFF_UNDER_DP } : {}),
           trainConfig: c.trainConfig,
           uploadSlots: c.uploadSlots,
           uploadIdleMs: c.limits.uploadIdleMs,
@@ -219,6 +236,7 @@ export class Coordinator {
         store: this.store,
         transport: this.sockets,
         random: this.random,
+        privacyRandom: this.privacyRandom,
         clock: this.clock,
         logger: this.logger,
         crypto: this.crypto,
@@ -231,6 +249,12 @@ export class Coordinator {
     );
     this.engine = engine;
     this.sockets.bind(engine);
+    if (dpOn(c) && c.evaluateEvery > 0) this.logger.info('federated evaluation is off', { reason: EVALUATION_OFF_UNDER_DP });
+    if (c.secagg?.trustCoordinatorDropouts === true) {
+      this.logger.warn('secure aggregation trusts this coordinator to report dropouts truly (secagg.trustCoordinatorDropouts): thresholds t <= k/2 are used, and a coordinator that lied about dropouts could rebuild a node\'s update', {
+        distributedDp: c.dp?.mode === 'distributed',
+      });
+    }
     engine.on('round', (s) => {
       this.history.push(s);
       if (this.history.length > HISTORY_ROUNDS) this.history.shift();

@@ -15,6 +15,7 @@ const round = (over: Partial<RoundSummary>): RoundSummary => ({
   evalLoss: 0.25,
   evalAccuracy: 0.75,
   evalMetrics: { accuracy: 0.75 },
+  evalSkipped: null,
   epsilon: 1.5,
   delta: 1e-5,
   uploadBytesPerClient: 1024,

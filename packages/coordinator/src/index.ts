@@ -24,6 +24,7 @@ export * from './strategy/fed-adaptive.js';
 export * from './strategy/create-strategy.js';
 export * from './dp/dp-strategy.js';
 export * from './dp/privacy-controller.js';
+export * from './dp/central-grid.js';
 export * from './secagg/secagg-session.js';
 export * from './secagg/secure-aggregation.js';
 export * from './secagg/unmask-pool.js';

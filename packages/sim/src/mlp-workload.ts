@@ -1,6 +1,6 @@
 // The `mlp` on `synthetic-classification` workload: each node holds a shard of one generated
 // dataset (IID or Dirichlet label skew) and trains the same named-layer MLP.
-import { forkSeed, nodeCryptoProvider, seededRandom } from '@fedtune/shared';
+import { forkSeed, nodeCryptoProvider, seededRandom, systemRandom } from '@fedtune/shared';
 import type { Workload, WorkloadOptions } from './workload.js';
 import { DpSgdTrainer, LayersModelTrainer, activeBackend, buildMlp, rowCount, splitValidation, syntheticClassification, takeRows, type LocalTrainer } from '@fedtune/client';
 import { partitionDirichlet, partitionIid } from './partition.js';
@@ -29,7 +29,8 @@ export const mlpWorkload: Workload = {
       const random = seededRandom(nodeCryptoProvider, forkSeed(initSeed, `node-${i}`));
       if (options.localDp !== undefined) {
         // local-sgd: Poisson-sampled batches, per-example clipping and Gaussian noise (Abadi et al. 2016).
-        return new DpSgdTrainer({ model, train, validation, random, backend, ...options.localDp, batchSize: 32, learningRate: 0.1 });
+        // Record sampling and noise from the OS CSPRNG: the seed reproduces data, never DP noise.
+        return new DpSgdTrainer({ model, train, validation, random: systemRandom(nodeCryptoProvider), backend, ...options.localDp, batchSize: 32, learningRate: 0.1 });
       }
       return new LayersModelTrainer({ model, train, validation, random, backend });
     });

@@ -20,8 +20,11 @@ export interface SimulationOptions {
   /** Nodes selected per round; default all. */
   clientsPerRound?: number;
   strategy?: StrategyName;
-  /** Secure aggregation (SecAgg+); `l2Clip` bounds each delta for the ring encoding. */
-  secagg?: { l2Clip: number; activeMode?: boolean };
+  /**
+   * Secure aggregation (SecAgg+); `l2Clip` bounds each delta for the ring encoding.
+   * `trustCoordinatorDropouts` opts coordinator and nodes in to the honest-but-curious threshold.
+   */
+  secagg?: { l2Clip: number; activeMode?: boolean; trustCoordinatorDropouts?: boolean };
   /** Differential privacy; `distributed` needs secagg. Give noiseMultiplier or targetEpsilon. */
   dp?: { mode: 'distributed' | 'central' | 'local-sgd' | 'off'; clip: number; noiseMultiplier?: number; targetEpsilon?: number; delta: number; noise?: 'discrete-gaussian' | 'skellam' };
   /** Poisson selection at this rate instead of a fixed number per round. */
@@ -145,6 +148,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
             // Size the graph for the dropout the simulation injects, with a margin.
             dropoutRate: Math.min(0.9, Math.max(0.05, o.dropout * 1.5)),
             activeMode: o.secagg.activeMode ?? false,
+            trustCoordinatorDropouts: o.secagg.trustCoordinatorDropouts ?? false,
             ...(identities === undefined ? {} : { identityKeys: Object.fromEntries([...identities].map(([id, kp]) => [id, Buffer.from(kp.publicKey).toString('hex')])) }),
           },
         }),
@@ -156,6 +160,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   try {
     const { url } = await coordinator.listen();
     for (const [i, trainer] of trainers.entries()) {
+      // No `random`: the client's ring rounding, DP noise and SecAgg keys come from the OS CSPRNG.
       const client = new FederatedClient({
         url,
         token,
@@ -163,7 +168,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
         nodeName: `sim-${i}`,
         reconnect: { initialDelayMs: 50, maxDelayMs: 1000 },
         faults: dropoutFaults(o.dropout, seededRandom(crypto, forkSeed(o.seed, `faults-${i}`)), o.secagg !== undefined),
-        random: seededRandom(crypto, forkSeed(o.seed, `node-random-${i}`)),
+        secaggTrustCoordinatorDropouts: o.secagg?.trustCoordinatorDropouts ?? false,
         ...(identities === undefined ? {} : { nodeId: nodeIdFor(i), identity: identities.get(nodeIdFor(i))!, identityKeys: identityKeys! }),
       });
       // Failures reach the report through the round summary; the detail goes to the log.

@@ -5,6 +5,8 @@ import { splitValidation } from '../data/dataset.js';
 import { loadTabular } from '../data/load-tabular.js';
 import { FederatedClient } from '../federated-client.js';
 import { LayersModelTrainer } from '../training/layers-trainer.js';
+import { DpSgdTrainer } from '../training/dp-sgd-trainer.js';
+import { DpSgdOnDemand } from '../training/dp-sgd-on-demand.js';
 import { createLmNode } from '../training/lm-node.js';
 import type { LocalTrainer } from '../training/trainer.js';
 import { buildMlp } from '../training/mlp.js';
@@ -38,7 +40,20 @@ Joins a coordinator as an edge node and trains on local data until training ends
   --learning-rate LR    local SGD learning rate (default 0.1)
   --backend B           force tensorflow | webgpu | wasm | cpu
   --ca FILE             trust this CA (PEM) for an https coordinator
+  --secagg-trust-coordinator-dropouts
+                        accept secure-aggregation thresholds t <= k/2, trusting the coordinator
+                        to report dropouts truly (honest-but-curious; use only if the coordinator
+                        does too). Without it the node refuses such rounds: a coordinator that
+                        lied about dropouts could otherwise rebuild this node's update
   --name NAME           a name for logs (default: hostname)
+
+Differential privacy: the node follows what each round asks. Under central or distributed DP it
+clips its update (and adds its share of the noise), sends no metric and no example count, and
+answers no evaluation request; a local-sgd round trains with record-level DP-SGD at the
+coordinator's noise multiplier and clip (expected batch: the round's batchSize, else 32 for mlp
+and 16 for language models), the node attesting its own epsilon. A round the node cannot run as
+asked is refused with FT_ERR_DP_REFUSED; nothing is sent.
+
   --verbose             let native GPU libraries and TensorFlow.js print their own warnings
   -h, --help            this text
 `;
@@ -60,6 +75,7 @@ async function join(args: string[], out: Write, err: Write): Promise<number> {
     field: { type: 'string' },
     names: { type: 'string' },
     'no-redact': { type: 'boolean', default: false },
+    'secagg-trust-coordinator-dropouts': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
   });
   const token = values.token ?? process.env.FEDTUNE_TOKEN;
@@ -85,13 +101,19 @@ async function join(args: string[], out: Write, err: Write): Promise<number> {
       backend,
     });
     err(`${node.documents} documents; ${node.redactionLine}\n`);
-    trainer = node.trainer;
+    trainer = new DpSgdOnDemand(node.trainer, node.dpSgd, 16);
   } else if (values.model === 'mlp') {
     const data = await loadTabular(values.data, values['label-column'], values.classes === undefined ? undefined : intFlag('classes', values.classes, 0, 2));
     const { train, validation } = splitValidation(data, 0.2);
     // The initial weights only matter if the coordinator asks this node for them (round 0).
     const model = buildMlp({ inputs: data.numFeatures, hidden, classes: data.numClasses, learningRate: lr }, random);
-    trainer = new LayersModelTrainer({ model, train, validation, random: seededRandom(nodeCryptoProvider, Buffer.from(nodeCryptoProvider.randomBytes(16))), backend });
+    const plain = new LayersModelTrainer({ model, train, validation, random: seededRandom(nodeCryptoProvider, Buffer.from(nodeCryptoProvider.randomBytes(16))), backend });
+    // local-sgd: DP-SGD over the same model, Poisson sampling and noise from the OS CSPRNG.
+    trainer = new DpSgdOnDemand(
+      plain,
+      async (p) => new DpSgdTrainer({ model, train, validation, random, backend, l2Clip: p.l2Clip, noiseMultiplier: p.noiseMultiplier, delta: p.delta, batchSize: Math.min(p.batchSize, train.labels.length), learningRate: lr }),
+      32,
+    );
   } else {
     throw new UsageError(`--model must be mlp, gpt-tiny or gpt2-lora, got ${JSON.stringify(values.model)}`);
   }
@@ -101,10 +123,15 @@ async function join(args: string[], out: Write, err: Write): Promise<number> {
     token,
     trainer,
     nodeName: values.name ?? (await import('node:os')).hostname(),
+    secaggTrustCoordinatorDropouts: values['secagg-trust-coordinator-dropouts'],
     ...(ca === undefined ? {} : { tls: { ca } }),
   });
   client.on('welcome', (w) => err(`joined as ${w.nodeId} (backend ${backend})\n`));
-  client.on('fitDone', (f) => err(`round ${f.round}: trained on ${f.numExamples} examples, uploaded ${f.uploadBytes} bytes\n`));
+  client.on('fitDone', (f) => {
+    err(`round ${f.round}: trained on ${f.numExamples} examples, uploaded ${f.uploadBytes} bytes\n`);
+    if (f.dp?.mode === 'local-sgd') err(`round ${f.round}: DP-SGD at noise multiplier ${f.dp.noiseMultiplier} and clip ${f.dp.l2Clip}; this node's epsilon ${f.dp.epsilon!.toFixed(4)} at delta ${f.dp.delta}\n`);
+    else if (f.dp !== undefined) err(`round ${f.round}: ${f.dp.mode} DP, update clipped to ${f.dp.l2Clip}${f.dp.localVariance === undefined ? '' : `, noise variance ${f.dp.localVariance.toPrecision(4)} added`}\n`);
+  });
   client.on('evaluated', (e) => err(`round ${e.round}: validation loss ${e.loss.toFixed(4)}\n`));
   client.on('roundEnd', (r) => err(`round ${r.round} ${r.status}${r.reason ? `: ${r.reason}` : ''}\n`));
   client.on('disconnected', (reason) => err(`disconnected (${reason}); reconnecting\n`));

@@ -14,7 +14,7 @@ export interface CausalLmTrainerOptions {
   /** Owned by the trainer from now on (freed by dispose). */
   model: GptModel;
   train: TokenBatch;
-  /** Held-out rows for early stopping and evaluate(); when empty, the train rows are used. */
+  /** Held-out rows for early stopping and evaluate(); when empty, neither runs (never on training rows). */
   validation: TokenBatch;
   random: RandomSource;
   /** The backend in use, for logs. */
@@ -68,7 +68,7 @@ export class CausalLmTrainer implements LocalTrainer {
     this.tensors = this.vars.map((v) => ({ name: v.name, shape: [...v.shape] }));
     this.mirror = new Float32Array(this.vars.reduce((n, v) => n + v.variable.size, 0));
     this.train = options.train;
-    this.validation = options.validation.rows > 0 ? options.validation : options.train;
+    this.validation = options.validation;
     this.random = options.random;
     this.backend = options.backend;
   }
@@ -146,7 +146,7 @@ export class CausalLmTrainer implements LocalTrainer {
           examples += batch.rows;
         }
         epochs++;
-        if (s.patience > 0) {
+        if (s.patience > 0 && this.validation.rows > 0) {
           lastVal = (await this.validationLoss(s.batchSize)).loss;
           if (lastVal < best) {
             best = lastVal;
@@ -183,8 +183,10 @@ export class CausalLmTrainer implements LocalTrainer {
     return { loss: tokens > 0 ? sum / tokens : 0, tokens };
   }
 
+  /** Loss and perplexity on the held-out rows; with none, zero examples (weight 0 in any mean), not the training rows. */
   async evaluate(config: TrainConfig): Promise<EvaluateOutcome> {
     const s = settings(config);
+    if (this.validation.rows === 0) return { numExamples: 0, loss: 0, metrics: {} };
     const { loss, tokens } = await this.validationLoss(s.batchSize);
     const perplexity = Math.min(Math.exp(loss), Number.MAX_VALUE);
     return { numExamples: this.validation.rows, loss, metrics: { perplexity, tokens } };

@@ -1,11 +1,11 @@
 // Streaming weighted mean of deltas in float64: each update is folded in as it completes and
 // then released, so memory is one accumulator plus the updates in flight.
 import { FedtuneError, type Metrics } from '@fedtune/shared';
-import { weightedMetrics, type FitAggregate } from '../strategy/strategy.js';
+import { weightedMetrics, type FitAggregate, type UpdateAggregator } from '../strategy/strategy.js';
 
 export type Weighting = 'examples' | 'uniform';
 
-export class PlainAggregator {
+export class PlainAggregator implements UpdateAggregator {
   private readonly sum: Float64Array;
   private weightTotal = 0;
   private count = 0;

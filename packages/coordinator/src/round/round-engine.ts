@@ -22,12 +22,12 @@ import {
 } from '@fedtune/shared';
 import type { Logger } from '../logger.js';
 import type { ModelStore } from '../model/model-store.js';
-import type { EvaluateReport, Strategy } from '../strategy/strategy.js';
+import type { EvaluateReport, Strategy, UpdateAggregator } from '../strategy/strategy.js';
 import type { Clock } from './clock.js';
 import { PlainAggregator, type Weighting } from './plain-aggregator.js';
 import { advance, closeCollection, collectionDone, newRound, onDropped, onReported, type DropReason, type RoundState } from './round-state.js';
 import { summariseCollection, type RoundSummary } from './round-summary.js';
-import { selectCohort, type SelectionRule } from './selection.js';
+import { dpPopulation, selectCohort, selectUnderDp, type SelectionRule } from './selection.js';
 import { Semaphore } from './semaphore.js';
 import { awaitStage } from './stage-deadline.js';
 import type { NodeTransport } from './transport.js';
@@ -61,6 +61,14 @@ export interface EngineSettings {
   maxUpdateNorm?: number;
   /** Rounds failing in a row on internal errors before the engine gives up (and says so). */
   maxConsecutiveFailures?: number;
+  /**
+   * DP on (issue 15, item 6): every cohort is a Poisson sample at q (a uniform K becomes q = K/N,
+   * N from enrolled and known nodes, never below them), drawn from `privacyRandom`, so the rate the
+   * ledger charges is the rate the selection realised.
+   */
+  dpSampling?: boolean;
+  /** Present (under DP, issue 15 item 4): federated evaluation does not run, and each summary says why. */
+  evaluationOff?: string;
 }
 
 /** What the engine is doing, for /healthz and the dashboard. */
@@ -75,6 +83,8 @@ export interface EngineDeps {
   store: ModelStore;
   transport: NodeTransport;
   random: RandomSource;
+  /** The OS CSPRNG: draws the DP cohort (never the config seed). Default: `random`. */
+  privacyRandom?: RandomSource;
   clock: Clock;
   logger: Logger;
   crypto: CryptoProvider;
@@ -101,7 +111,7 @@ interface Collection {
   uploads: Map<string, Upload>;
   /** Nodes holding an upload slot. */
   slotHolders: Set<string>;
-  aggregator: PlainAggregator | null;
+  aggregator: UpdateAggregator | null;
   /** L2 bound each plain update must meet (the round's clip, or the operator's bound). */
   normBound: number;
   initWeights: Weights | null;
@@ -130,6 +140,8 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
   /** The last completed round; rounds continue from here (non-zero after a resume). */
   private lastRound: number;
   private engineState: EngineState = 'idle';
+  /** Every node id seen available at a round start: the population under DP is never below it. */
+  private readonly known = new Set<string>();
 
   constructor(
     private readonly deps: EngineDeps,
@@ -221,6 +233,16 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       this.dropFromCollection(c, node, 'rejected');
       throw new FedtuneError('FT_ERR_BOUND', `numExamples ${msg.numExamples} > the limit of ${this.deps.settings.maxExamplesPerNode}`);
     }
+    if (c.task !== 'init') {
+      // DP: an update whose node does not attest what the round required is not counted.
+      try {
+        this.deps.strategy.checkFitBegin?.(node, msg);
+      } catch (err) {
+        this.dropFromCollection(c, node, 'rejected');
+        this.deps.logger.warn('update refused', { node, round: msg.round, code: (err as FedtuneError).code, error: (err as Error).message });
+        throw err;
+      }
+    }
     if (c.task === 'ready') {
       // SecAgg round: training is done; the update itself comes masked, through the SecAgg stages.
       if (Object.keys(msg.metrics).length > 0) throw new FedtuneError('FT_ERR_STAGE', 'a SecAgg round takes no per-node metrics in the clear');
@@ -277,17 +299,15 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       if (c.task === 'delta') {
         const norm = l2Norm(data);
         if (!(norm <= c.normBound)) throw new FedtuneError('FT_ERR_BOUND', `update L2 norm ${norm.toPrecision(4)} > the bound ${c.normBound.toPrecision(4)}`);
+        // The round's aggregator may refuse it too (central DP checks the clip exactly, issue 15 item 7).
+        c.aggregator!.add(data, upload.header.numExamples, upload.header.metrics);
       }
     } catch (err) {
       this.dropFromCollection(c, node, 'rejected');
       this.deps.logger.warn('update rejected', { node, round: msg.round, code: (err as FedtuneError).code, error: (err as Error).message });
       throw err;
     }
-    if (c.task === 'init') {
-      c.initWeights = { tensors: upload.header.tensors!, data };
-    } else {
-      c.aggregator!.add(data, upload.header.numExamples, upload.header.metrics);
-    }
+    if (c.task === 'init') c.initWeights = { tensors: upload.header.tensors!, data };
     c.uploadedBytes.set(node, upload.assembler.bytesReceived);
     this.releaseUpload(c, node);
     c.state = onReported(c.state, node);
@@ -372,7 +392,7 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     c.wake();
   }
 
-  private async collect(state: RoundState, task: Collection['task'], send: (node: string) => void, clip?: number): Promise<Collection> {
+  private async collect(state: RoundState, task: Collection['task'], send: (node: string) => void, clip?: number, aggregator?: UpdateAggregator): Promise<Collection> {
     const { settings } = this.deps;
     const c: Collection = {
       state: advance(state, 'collect'),
@@ -380,7 +400,7 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       ready: new Map(),
       uploads: new Map(),
       slotHolders: new Set(),
-      aggregator: task === 'delta' ? new PlainAggregator(this.deps.store.current!.weights.data.length, settings.weighting) : null,
+      aggregator: task === 'delta' ? (aggregator ?? new PlainAggregator(this.deps.store.current!.weights.data.length, settings.weighting)) : null,
       normBound: clip !== undefined ? clip * CLIP_TOLERANCE : (settings.maxUpdateNorm ?? Infinity),
       initWeights: null,
       uploadedBytes: new Map(),
@@ -437,7 +457,12 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     const started = clock.now();
     const global = store.current!;
     const available = transport.available();
-    const { selected, target } = selectCohort(available, settings.selection, random);
+    for (const id of available) this.known.add(id);
+    // Under DP the cohort is a Poisson sample from the OS CSPRNG at the rate the ledger charges.
+    const population = dpPopulation(settings.population, settings.secagg?.identityKeys?.size, this.known.size);
+    const { selected, target, samplingRate } = settings.dpSampling
+      ? selectUnderDp(available, settings.selection, population, this.deps.privacyRandom ?? random)
+      : { ...selectCohort(available, settings.selection, random), samplingRate: undefined };
     const minResults = Math.min(settings.minResults, Math.max(target, 1));
     const sa = settings.secagg;
     // Wrappers (DP) plan the round before any instruction leaves: clip, ring headroom, budget.
@@ -445,10 +470,11 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       strategy.prepareRound?.({
         round,
         selected: selected.length,
-        samplingRate: this.samplingRate(selected.length, available.length),
+        samplingRate: samplingRate ?? this.samplingRate(selected.length, available.length),
         dimension: global.weights.data.length,
         secagg: sa !== undefined,
         bits: sa?.bits ?? 32,
+        population,
       }) ?? {};
     if (req.stop !== undefined) {
       logger.warn('training stops', { round, reason: req.stop });
@@ -458,16 +484,20 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     const fitConfig = strategy.configureFit(round, settings.trainConfig);
     const l2Clip = req.clip ?? sa?.l2Clip;
     const ring = sa === undefined ? undefined : (req.ring ?? roundRing({ ...sa, l2Clip: l2Clip! }, selected.length));
-    const c = await this.collect(newRound(round, selected, target, minResults), sa === undefined ? 'delta' : 'ready', (n) =>
-      transport.sendFit(n, {
-        round,
-        modelVersion: global.version,
-        task: 'delta',
-        config: fitConfig,
-        deadlineMs: settings.fitDeadlineMs,
-        ...(ring === undefined ? {} : { secagg: { bits: ring.bits, scale: ring.scale, maxSummands: ring.maxSummands, clientBound: ring.clientBound, l2Clip: l2Clip! } }),
-      }),
+    const c = await this.collect(
+      newRound(round, selected, target, req.minResults ?? minResults),
+      sa === undefined ? 'delta' : 'ready',
+      (n) =>
+        transport.sendFit(n, {
+          round,
+          modelVersion: global.version,
+          task: 'delta',
+          config: fitConfig,
+          deadlineMs: settings.fitDeadlineMs,
+          ...(ring === undefined ? {} : { secagg: { bits: ring.bits, scale: ring.scale, maxSummands: ring.maxSummands, clientBound: ring.clientBound, l2Clip: l2Clip! } }),
+        }),
       l2Clip,
+      req.aggregator,
     );
     const summary = summariseCollection(c.state, c.uploadedBytes, clock.now() - started);
     const spent = () => strategy.privacySpent?.() ?? null;
@@ -535,7 +565,9 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     summary.fitMetrics = aggregate.metrics;
     summary.epsilon = spent()?.epsilon ?? null;
     summary.delta = spent()?.delta ?? null;
-    if (settings.evaluateEvery > 0 && round % settings.evaluateEvery === 0) {
+    if (settings.evaluationOff !== undefined) {
+      summary.evalSkipped = settings.evaluationOff;
+    } else if (settings.evaluateEvery > 0 && round % settings.evaluateEvery === 0) {
       const ev = await this.evaluate(round, version);
       summary.evalLoss = ev.loss;
       summary.evalMetrics = ev.metrics;

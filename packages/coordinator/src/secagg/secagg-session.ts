@@ -46,6 +46,8 @@ export interface SecAggRoundSettings {
   k: number;
   threshold: number;
   activeMode: boolean;
+  /** Opt-in: the threshold may be t <= k/2 (the nodes trust this coordinator's dropout reports). */
+  trustDropoutReports?: boolean;
   identityKeys?: ReadonlyMap<string, Uint8Array>;
   stageDeadlineMs: number;
   chunkElements: number;
@@ -163,6 +165,7 @@ export class SecAggSession {
       vectorLength: st.vectorLength,
       chunkElements: st.chunkElements,
       activeMode: st.activeMode,
+      trustDropoutReports: st.trustDropoutReports === true,
       ...(st.identityKeys === undefined ? {} : { identityKeys: st.identityKeys }),
       rng: random,
     });

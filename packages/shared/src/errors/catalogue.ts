@@ -29,6 +29,7 @@ export const ERROR_CATALOGUE = {
   FT_ERR_DEADLINE: { status: 408, message: 'stage deadline passed' },
   FT_ERR_ROUND_ABORTED: { status: 409, message: 'round aborted' },
   FT_ERR_BUDGET: { status: 403, message: 'privacy budget exhausted' },
+  FT_ERR_DP_REFUSED: { status: 412, message: 'differential privacy the round requires was not applied' },
   FT_ERR_CONFIG: { status: 400, message: 'invalid configuration' },
   FT_ERR_TRAINING: { status: 500, message: 'local training failed' },
   FT_ERR_INTERNAL: { status: 500, message: 'internal error' },

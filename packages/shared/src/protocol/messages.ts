@@ -155,11 +155,33 @@ export const UpdateChunk = Type.Object({
 });
 export type UpdateChunk = Static<typeof UpdateChunk>;
 
+/**
+ * What a node says it applied in a DP round, so the coordinator counts only updates made as the
+ * round required (a node that cannot apply the mode refuses the round instead). Fixed protocol
+ * fields only: the round's own parameters echoed back, and for local-sgd the node's epsilon.
+ */
+export const DpAttestation = Type.Object({
+  mode: Type.Union([Type.Literal('central'), Type.Literal('distributed'), Type.Literal('local-sgd')]),
+  /** The L2 clip applied: to the update (central, distributed) or to each record's gradient (local-sgd). */
+  l2Clip: Type.Number({ exclusiveMinimum: 0 }),
+  /** local-sgd: the noise multiplier the node's DP-SGD steps are accounted at. */
+  noiseMultiplier: Type.Optional(Type.Number({ minimum: 0 })),
+  /** distributed: the variance of the integer noise the node added, in ring units squared. */
+  localVariance: Type.Optional(Type.Number({ minimum: 0 })),
+  /** local-sgd: the node's own record-level epsilon so far, at `delta`. */
+  epsilon: Type.Optional(Type.Number({ minimum: 0 })),
+  delta: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
+});
+export type DpAttestation = Static<typeof DpAttestation>;
+
 /** Sent before the chunks: the coordinator learns the weight and, for init, the layout up front. */
 export const FitBegin = Type.Object({
   round: Round,
+  /** Examples trained on, for example weighting; 0 under DP (weights are uniform and the count is private). */
   numExamples: Count,
   metrics: Metrics,
+  /** Present in a DP round: what the node applied. */
+  dp: Type.Optional(DpAttestation),
   /** For an init task: the tensor layout of the weights just streamed. */
   tensors: Type.Optional(Type.Array(TensorSpecSchema, { maxItems: MAX_TENSORS })),
 });

@@ -72,12 +72,19 @@ describe('client refusals', () => {
     expect(code(() => clientShareKeys(clients.get('a')!, { ...shareReqs!.get('a')!, round: 5 }, env))).toBe('FT_ERR_STALE_ROUND');
   });
 
-  it('refuses a one-share threshold, t <= k/2 in active mode, t > k, and, with an identity, a passive setup', () => {
+  it('refuses t <= k/2 unless it trusts dropout reports, a one-share threshold, t > k, and, with an identity, a passive setup', () => {
     const setup = { round: 1, nodeId: 'a', neighbours: ['b', 'c', 'd', 'e'], threshold: 1, bits: 32, vectorLength: 4, chunkElements: 4, activeMode: false };
-    expect(code(() => clientAdvertiseKeys(createSecAggClient({ nodeId: 'a' }), setup, env))).toBe('FT_ERR_CONFIG');
+    const trusting = () => createSecAggClient({ nodeId: 'a', trustDropoutReports: true });
+    expect(code(() => clientAdvertiseKeys(trusting(), setup, env))).toBe('FT_ERR_CONFIG');
     expect(code(() => clientAdvertiseKeys(createSecAggClient({ nodeId: 'a' }), { ...setup, threshold: 5 }, env))).toBe('FT_ERR_CONFIG');
-    // Honest-but-curious, t = 2 of 4 is accepted (Bell et al.'s semi-honest parameters).
-    expect(clientAdvertiseKeys(createSecAggClient({ nodeId: 'a' }), { ...setup, threshold: 2 }, env).state.stage).toBe('ShareKeys');
+    // By default t = 2 of 4 is refused: a coordinator lying about dropouts could collect both of a's
+    // secrets from two halves of its neighbours. t = 3 is accepted.
+    expect(code(() => clientAdvertiseKeys(createSecAggClient({ nodeId: 'a' }), { ...setup, threshold: 2 }, env))).toBe('FT_ERR_CONFIG');
+    expect(clientAdvertiseKeys(createSecAggClient({ nodeId: 'a' }), { ...setup, threshold: 3 }, env).state.stage).toBe('ShareKeys');
+    // Opted in to trusting dropout reports (honest-but-curious), t = 2 of 4 is accepted (Bell et al.'s semi-honest parameters).
+    expect(clientAdvertiseKeys(trusting(), { ...setup, threshold: 2 }, env).state.stage).toBe('ShareKeys');
+    // Active mode never trusts dropout reports, whatever the node's setting.
+    expect(code(() => clientAdvertiseKeys(createSecAggClient({ nodeId: 'a', identity: identities.get('a'), identityKeys, trustDropoutReports: true }), { ...setup, threshold: 2, activeMode: true }, env))).toBe('FT_ERR_CONFIG');
     const withId = () => createSecAggClient({ nodeId: 'a', identity: identities.get('a'), identityKeys });
     expect(code(() => clientAdvertiseKeys(withId(), { ...setup, threshold: 3 }, env))).toBe('FT_ERR_CONFIG');
     expect(code(() => clientAdvertiseKeys(withId(), { ...setup, threshold: 2, activeMode: true }, env))).toBe('FT_ERR_CONFIG');

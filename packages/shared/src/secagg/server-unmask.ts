@@ -72,12 +72,21 @@ export function serverFinishUnmask(state: SecAggServerState, crypto: CryptoProvi
     const list = state.revealed.get(owner) ?? [];
     return list.length >= state.threshold ? list.map((s) => ({ x: s.x, y: s.y })) : undefined;
   };
+  // Shares that interpolate to no 32-byte secret (forged by a node) abort the round, never the coordinator.
+  const rebuild = (shares: { x: number; y: Uint8Array }[]): Uint8Array | undefined => {
+    try {
+      return shamirCombine(shares, state.threshold);
+    } catch {
+      return undefined;
+    }
+  };
   for (const u of [...u3].sort()) {
     const shares = need(u);
     if (shares === undefined) return { state, outcome: shortOfShares(state, u, 'self mask') };
-    const seed = shamirCombine(shares, state.threshold);
-    // Every share used opened its commitment, so a mismatch means u dealt inconsistent shares.
-    if (!crypto.timingSafeEqual(seedCommitment(crypto, state.round, u, seed), state.seedCommitments.get(u)!)) {
+    const seed = rebuild(shares);
+    // Every share used opened its commitment, so a seed that is no 32-byte value or that misses
+    // its commitment means u dealt inconsistent shares.
+    if (seed === undefined || !crypto.timingSafeEqual(seedCommitment(crypto, state.round, u, seed), state.seedCommitments.get(u)!)) {
       state.blamed.add(u);
       return { state, outcome: abortRound(state, `the self-mask seed rebuilt for ${u} does not match its commitment: ${u} dealt inconsistent shares`) };
     }
@@ -89,9 +98,9 @@ export function serverFinishUnmask(state: SecAggServerState, crypto: CryptoProvi
     if (survivorsNb.length === 0) continue;
     const shares = need(d);
     if (shares === undefined) return { state, outcome: shortOfShares(state, d, 'mask key') };
-    const sk = shamirCombine(shares, state.threshold);
+    const sk = rebuild(shares);
     const pk = state.keys.get(d)!.sPk;
-    if (!crypto.timingSafeEqual(x25519PublicKey(sk), pk)) return { state, outcome: abortRound(state, `rebuilt mask key of ${d} does not match its public key`) };
+    if (sk === undefined || !crypto.timingSafeEqual(x25519PublicKey(sk), pk)) return { state, outcome: abortRound(state, `rebuilt mask key of ${d} does not match its public key`) };
     const secrets = x25519Many(crypto, sk, survivorsNb.map((v) => state.keys.get(v)!.sPk));
     survivorsNb.forEach((v, i) => {
       // v added sign(v, d) * PRG(s_vd); remove it.
