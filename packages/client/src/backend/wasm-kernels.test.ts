@@ -1,0 +1,194 @@
+// fedtune's wasm kernels (BatchMatMul on XNNPACK or native SGEMM, in-place Slice/SplitV, aliasing
+// Identity) against a float64 reference, for every operand layout, batch broadcast and slice.
+import * as tf from '@tensorflow/tfjs';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeNativeBlas, type NativeBlasProbe } from './native-blas.js';
+import { probeBackend } from './select.js';
+import { installWasmKernels, uninstallWasmKernels, useNativeGemm, wasmMatMulPath } from './wasm-kernels.js';
+
+let native: NativeBlasProbe;
+beforeAll(async () => {
+  expect((await probeBackend('wasm')).available).toBe(true);
+  native = await probeNativeBlas();
+});
+afterAll(() => useNativeGemm(native.available ? native.blas : null));
+
+interface Case {
+  outer: [number[], number[]];
+  m: number;
+  k: number;
+  n: number;
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+/** Deterministic values in [-1, 1) with a few exact zeros and large magnitudes. */
+function values(count: number, salt: number): Float32Array {
+  return Float32Array.from({ length: count }, (_, i) => {
+    const h = Math.imul(i + 1, 2654435761) ^ Math.imul(salt + 7, 40503);
+    return (i % 17 === 0 ? 0 : ((h >>> 8) / 2 ** 24) * 2 - 1) * (i % 29 === 3 ? 64 : 1);
+  });
+}
+
+/** Row-major product in float64, and the error bound k * 2^-23 * sum |a||b| per element (gamma_k, Higham 2002, 3.1). */
+function reference(c: Case, a: Float32Array, b: Float32Array): { out: Float64Array; bound: Float64Array } {
+  const batchA = c.outer[0].reduce((x, y) => x * y, 1);
+  const batchB = c.outer[1].reduce((x, y) => x * y, 1);
+  const batch = Math.max(batchA, batchB);
+  const out = new Float64Array(batch * c.m * c.n);
+  const bound = new Float64Array(out.length);
+  for (let t = 0; t < batch; t++) {
+    const ao = (batchA === 1 ? 0 : t) * c.m * c.k;
+    const bo = (batchB === 1 ? 0 : t) * c.k * c.n;
+    for (let i = 0; i < c.m; i++) {
+      for (let j = 0; j < c.n; j++) {
+        let s = 0;
+        let abs = 0;
+        for (let p = 0; p < c.k; p++) {
+          const x = a[ao + (c.transposeA ? p * c.m + i : i * c.k + p)]!;
+          const y = b[bo + (c.transposeB ? j * c.k + p : p * c.n + j)]!;
+          s += x * y;
+          abs += Math.abs(x * y);
+        }
+        out[t * c.m * c.n + i * c.n + j] = s;
+        bound[t * c.m * c.n + i * c.n + j] = (c.k + 2) * 2 ** -23 * abs + 1e-30;
+      }
+    }
+  }
+  return { out, bound };
+}
+
+function run(c: Case): void {
+  const aShape = [...c.outer[0], ...(c.transposeA ? [c.k, c.m] : [c.m, c.k])];
+  const bShape = [...c.outer[1], ...(c.transposeB ? [c.n, c.k] : [c.k, c.n])];
+  const a = values(aShape.reduce((x, y) => x * y, 1), 1);
+  const b = values(bShape.reduce((x, y) => x * y, 1), 2);
+  const { out, bound } = reference(c, a, b);
+  const got = tf.tidy(() => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), c.transposeA, c.transposeB));
+  const outer = c.outer[0].length >= c.outer[1].length ? c.outer[0].map((d, i) => Math.max(d, c.outer[1][i] ?? 1)) : c.outer[1];
+  expect(got.shape).toEqual([...outer, c.m, c.n]);
+  const data = got.dataSync();
+  got.dispose();
+  for (let i = 0; i < out.length; i++) {
+    if (!(Math.abs(data[i]! - out[i]!) <= bound[i]!)) expect.fail(`${JSON.stringify(c)}: element ${i} is ${data[i]}, reference ${out[i]} +- ${bound[i]}`);
+  }
+}
+
+const dim = fc.integer({ min: 1, max: 40 });
+const cases: fc.Arbitrary<Case> = fc
+  .record({
+    batch: fc.oneof(fc.constant<number[]>([]), fc.tuple(fc.integer({ min: 1, max: 5 })), fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }))),
+    // Which side has the batch: both, only a (b broadcast), only b (a broadcast).
+    side: fc.constantFrom('both', 'a', 'b'),
+    m: dim,
+    k: dim,
+    n: dim,
+    transposeA: fc.boolean(),
+    transposeB: fc.boolean(),
+  })
+  .map(({ batch, side, ...rest }) => ({ ...rest, outer: [side === 'b' ? batch.map(() => 1) : batch, side === 'a' ? batch.map(() => 1) : batch] as [number[], number[]] }));
+
+describe('wasm BatchMatMul', () => {
+  for (const path of ['xnnpack', 'native'] as const) {
+    it(`property (${path}): every layout and batch broadcast within the float32 dot-product bound`, (ctx) => {
+      if (path === 'native' && !native.available) {
+        console.warn(`wasm BatchMatMul: native path skipped: ${native.reason}`);
+        ctx.skip();
+        return;
+      }
+      installWasmKernels();
+      useNativeGemm(path === 'native' && native.available ? native.blas : null);
+      expect(wasmMatMulPath()).toBe(path);
+      fc.assert(fc.property(cases, run), { numRuns: 150 });
+      // The shapes a GPT's training step uses, including the 4-D attention products.
+      for (const c of [
+        { outer: [[8, 4], [8, 4]], m: 64, k: 16, n: 64, transposeA: false, transposeB: true },
+        { outer: [[8, 4], [8, 4]], m: 64, k: 64, n: 16, transposeA: true, transposeB: false },
+        { outer: [[], []], m: 64, k: 512, n: 256, transposeA: true, transposeB: false },
+        { outer: [[], []], m: 512, k: 64, n: 258, transposeA: false, transposeB: true },
+        { outer: [[8], []], m: 64, k: 64, n: 192, transposeA: false, transposeB: false },
+      ] satisfies Case[]) {
+        run(c);
+      }
+    });
+  }
+
+  it('leaves errors and odd cases to tfjs: inner mismatch, int32, empty operands', () => {
+    installWasmKernels();
+    useNativeGemm(null);
+    expect(() => tf.matMul(tf.zeros([2, 3]), tf.zeros([4, 2]))).toThrow(/inner shapes \(3\) and \(4\)/);
+    expect(() => tf.matMul(tf.zeros([2, 3], 'int32'), tf.zeros([3, 2], 'int32'))).toThrow();
+    expect(tf.matMul(tf.zeros([0, 3]), tf.zeros([3, 2])).shape).toEqual([0, 2]);
+    expect(() => tf.matMul(tf.zeros([2, 2, 3]), tf.zeros([3, 3, 2]))).toThrow();
+  });
+
+  it('the uninstalled (tfjs) path gives the same products', () => {
+    uninstallWasmKernels();
+    expect(wasmMatMulPath()).toBe('tfjs');
+    run({ outer: [[3], [3]], m: 5, k: 7, n: 4, transposeA: true, transposeB: true });
+    installWasmKernels();
+  });
+
+  it('frees every temporary: no tensor, buffer or XNNPACK operator outlives the op', () => {
+    installWasmKernels();
+    useNativeGemm(null);
+    const a = tf.tensor(values(4 * 6 * 5, 3), [4, 6, 5]);
+    const b = tf.tensor(values(4 * 6 * 7, 4), [4, 6, 7]);
+    tf.matMul(a, b, true, false).dispose();
+    const before = { tensors: tf.memory().numTensors, buffers: tf.engine().backend.numDataIds() };
+    for (let i = 0; i < 20; i++) tf.matMul(a, b, true, false).dispose();
+    expect({ tensors: tf.memory().numTensors, buffers: tf.engine().backend.numDataIds() }).toEqual(before);
+    tf.dispose([a, b]);
+  });
+});
+
+describe('wasm Slice, SplitV and Identity', () => {
+  it('property: slices of any rank equal the reference, contiguous or strided', () => {
+    installWasmKernels();
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 5 }), fc.integer(), (shape, seed) => {
+        const x = values(shape.reduce((p, q) => p * q, 1), seed & 0xffff);
+        const begin = shape.map((s, i) => Math.abs(seed >> i) % s);
+        const size = shape.map((s, i) => 1 + (Math.abs(seed >> (i + 7)) % (s - begin[i]!)));
+        const got = tf.tidy(() => tf.slice(tf.tensor(x, shape), begin, size));
+        const strides = shape.map((_, i) => shape.slice(i + 1).reduce((p, q) => p * q, 1));
+        const want: number[] = [];
+        const idx = new Array<number>(shape.length).fill(0);
+        for (let o = 0; o < size.reduce((p, q) => p * q, 1); o++) {
+          want.push(x[idx.reduce((s, v, d) => s + (begin[d]! + v) * strides[d]!, 0)]!);
+          for (let d = shape.length - 1; d >= 0 && ++idx[d]! >= size[d]!; d--) idx[d] = 0;
+        }
+        expect(Array.from(got.dataSync())).toEqual(want);
+        got.dispose();
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('split along any axis puts the pieces back together (concat)', () => {
+    installWasmKernels();
+    const x = tf.tensor(values(3 * 4 * 10, 9), [3, 4, 10]);
+    for (const axis of [0, 1, 2]) {
+      const sizes = axis === 2 ? [1, 6, 3] : axis === 1 ? [2, 2] : [1, 2];
+      const parts = tf.split(x, sizes, axis);
+      expect(parts.map((p) => p.shape[axis])).toEqual(sizes);
+      const back = tf.concat(parts, axis);
+      expect(Array.from(back.dataSync())).toEqual(Array.from(x.dataSync()));
+      tf.dispose([...parts, back]);
+    }
+    x.dispose();
+  });
+
+  it('a clone outlives its source, and the shared buffer is freed with the last holder', () => {
+    installWasmKernels();
+    const buffers = tf.engine().backend.numDataIds();
+    const x = tf.tensor([1, 2, 3]);
+    const y = tf.clone(x);
+    expect(tf.engine().backend.numDataIds()).toBe(buffers + 1);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+    y.dispose();
+    expect(tf.engine().backend.numDataIds()).toBe(buffers);
+  });
+});
