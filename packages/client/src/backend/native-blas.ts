@@ -34,5 +34,8 @@ async function load(): Promise<NativeBlasProbe> {
   }
   const r = mod.loadNativeBlas();
   if (!r.ok) return { available: false, reason: r.reason };
-  return { available: true, blas: r.blas, detail: r.blas.describe() };
+  // "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ... (core SkylakeX)" -> "OpenBLAS 0.3.21 (SkylakeX)".
+  const text = r.blas.describe();
+  const m = /^(OpenBLAS \S+).*\(core (\S+)\)$/.exec(text);
+  return { available: true, blas: r.blas, detail: m === null ? text : `${m[1]} (${m[2]})` };
 }

@@ -117,9 +117,7 @@ async function configureWasmMatMul(): Promise<string> {
   if (!installWasmKernels()) return 'matmul: tfjs-backend-wasm\'s own kernels (fedtune\'s could not be registered)';
   const native = await probeNativeBlas();
   useNativeGemm(native.available ? native.blas : null);
-  return wasmMatMulPath() === 'native' && native.available
-    ? `matmul: native ${native.detail}, ${native.blas.threads()} thread${native.blas.threads() === 1 ? '' : 's'}`
-    : `matmul: XNNPACK for every layout (native BLAS: ${native.available ? 'off' : native.reason})`;
+  return wasmMatMulPath() === 'native' && native.available ? `matmul: native ${native.detail}` : `matmul: XNNPACK for every layout (native BLAS: ${native.available ? 'off' : native.reason})`;
 }
 
 async function activate(name: BackendName): Promise<void> {
