@@ -53,7 +53,9 @@ describe('@fedtune/native-blas', () => {
 
   it.skipIf(!load.ok)('works on a WebAssembly memory (the wasm backend heap)', () => {
     if (!load.ok) return;
-    const memory = new WebAssembly.Memory({ initial: 1 });
+    // Through globalThis: the ES2022 lib this package compiles with has no WebAssembly types.
+    const { Memory } = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } } }).WebAssembly;
+    const memory = new Memory({ initial: 1 });
     const f = new Float32Array(memory.buffer);
     f.set([1, 2, 3, 4], 0);
     f.set([5, 6, 7, 8], 4);
