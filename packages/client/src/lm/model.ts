@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RandomSource } from '@fedtune/shared';
 import { gptParameterShapes, validateGptConfig, type GptConfig } from './config.js';
+import { geluTanh, layerNorm } from './fused-ops.js';
 import { initGptWeights } from './init.js';
 import { initLoraWeights, loraParameterShapes, loraScale, validateLoraConfig, type LoraConfig, type LoraTarget } from './lora.js';
 
@@ -137,14 +138,14 @@ export class GptModel {
     const nextSeed = (): number | undefined => (seed === undefined ? undefined : (seed = (seed + 0x9e3779b9) >>> 0));
     for (let i = 0; i < c.nLayer; i++) {
       const h = `h.${i}.`;
-      const a = this.attention(layerNorm(x, p(`${h}ln_1.weight`), p(`${h}ln_1.bias`), c.layerNormEpsilon), i, mask, options.cache?.[i], nextSeed);
+      const a = this.attention(layerNorm(x, p(`${h}ln_1.weight`) as tf.Tensor1D, p(`${h}ln_1.bias`) as tf.Tensor1D, c.layerNormEpsilon), i, mask, options.cache?.[i], nextSeed);
       x = tf.add(x, a.out);
       newCache.push(a.kv);
-      const m = layerNorm(x, p(`${h}ln_2.weight`), p(`${h}ln_2.bias`), c.layerNormEpsilon);
+      const m = layerNorm(x, p(`${h}ln_2.weight`) as tf.Tensor1D, p(`${h}ln_2.bias`) as tf.Tensor1D, c.layerNormEpsilon);
       const hidden = geluTanh(this.linear(m, i, 'mlp.c_fc', nextSeed()));
       x = tf.add(x, this.linear(hidden, i, 'mlp.c_proj', nextSeed()));
     }
-    const final = layerNorm(x, p('ln_f.weight'), p('ln_f.bias'), c.layerNormEpsilon);
+    const final = layerNorm(x, p('ln_f.weight') as tf.Tensor1D, p('ln_f.bias') as tf.Tensor1D, c.layerNormEpsilon);
     const logits = tf.matMul(final.reshape([batch * time, c.nEmbd]), p('wte.weight'), false, true).reshape([batch, time, c.vocabSize]) as tf.Tensor3D;
     return options.returnCache === true ? { logits, cache: newCache } : { logits };
   }
@@ -221,18 +222,6 @@ function causalMask(time: number, past: number): tf.Tensor2D {
   const m = new Float32Array(time * width);
   for (let i = 0; i < time; i++) for (let j = past + i + 1; j < width; j++) m[i * width + j] = MASKED;
   return tf.tensor2d(m, [time, width]);
-}
-
-function layerNorm(x: tf.Tensor3D, gain: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor3D {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gain), bias);
-}
-
-/** GELU with GPT-2's tanh approximation (Hendrycks and Gimpel 2016). */
-// x*x*x, not pow: some backends compute pow through log and lose negative bases.
-export function geluTanh<T extends tf.Tensor>(x: T): T {
-  const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
 }
 
 /** Frees a KV cache. */
