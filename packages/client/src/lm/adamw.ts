@@ -50,8 +50,8 @@ export class AdamW {
     if (decay.length !== variables.length) throw new RangeError(`AdamW.decay has ${decay.length} entries for ${variables.length} variables`);
     this.sizes = variables.map((v) => v.size);
     const total = this.sizes.reduce((a, b) => a + b, 0);
-    this.m = tf.variable(tf.zeros([total]), false);
-    this.v = tf.variable(tf.zeros([total]), false);
+    this.m = zeroVariable(total);
+    this.v = zeroVariable(total);
     if (this.weightDecay > 0 && decay.some((d) => d)) {
       // The factor a float32 multiply by the scalar 1 - lr * wd would use; exactly 1 elsewhere.
       const factor = new Float32Array(total).fill(1);
@@ -113,6 +113,14 @@ export class AdamW {
   dispose(): void {
     tf.dispose([this.m, this.v, ...(this.decayFactor === null ? [] : [this.decayFactor])]);
   }
+}
+
+/** A variable takes a reference to its initial tensor's buffer; the tensor itself must still go. */
+function zeroVariable(size: number): tf.Variable {
+  const zeros = tf.zeros([size]);
+  const v = tf.variable(zeros, false);
+  zeros.dispose();
+  return v;
 }
 
 function flatten(ts: readonly tf.Tensor[]): tf.Tensor1D {

@@ -60,7 +60,7 @@ export class GptModel {
         const n = shape.reduce((a, b) => a * b, 1);
         if (data === undefined) throw new RangeError(`GPT weights: missing ${name}`);
         if (data.length !== n) throw new RangeError(`GPT weights: ${name} has ${data.length} values, expected ${n} for shape [${shape.join(', ')}]`);
-        model.base.set(name, tf.variable(tf.tensor(data, shape, 'float32'), true));
+        model.base.set(name, trainableVariable(data, shape));
       }
     } catch (err) {
       model.dispose();
@@ -83,7 +83,7 @@ export class GptModel {
       if (data === undefined || data.length !== shape[0]! * shape[1]!) throw new RangeError(`LoRA weights: ${name} missing or not of shape [${shape.join(', ')}]`);
     }
     for (const [name, shape] of loraParameterShapes(this.config, config)) {
-      this.adapters.set(name, tf.variable(tf.tensor(init.get(name)!, shape, 'float32'), true));
+      this.adapters.set(name, trainableVariable(init.get(name)!, shape));
     }
     this.loraConfig = config;
   }
@@ -191,6 +191,14 @@ export class GptModel {
     this.base.clear();
     this.removeLora();
   }
+}
+
+/** A trainable variable holding `data`. The variable shares the initial tensor's buffer; the tensor itself must still be freed, or every model leaks its initial weights. */
+function trainableVariable(data: Float32Array, shape: number[]): tf.Variable {
+  const t = tf.tensor(data, shape, 'float32');
+  const v = tf.variable(t, true);
+  t.dispose();
+  return v;
 }
 
 /**
