@@ -15,3 +15,4 @@ export { loadJsonl, loadTextDocuments, packDocuments, packPromptCompletions, par
 export { CausalLmTrainer, LM_TRAIN_DEFAULTS, createCausalLmTrainer, type CausalLmTrainerOptions } from './causal-lm-trainer.js';
 export * from './dp-causal-lm-trainer.js';
 export { geluTanh, layerNorm } from './fused-ops.js';
+export { trainingFlopsPerToken } from './flops.js';
