@@ -1,5 +1,6 @@
-// fedtune's wasm kernels (BatchMatMul on XNNPACK or native SGEMM, in-place Slice/SplitV, aliasing
-// Identity) against a float64 reference, for every operand layout, batch broadcast and slice.
+// fedtune's wasm kernels (BatchMatMul on XNNPACK or native SGEMM, in-place Slice/SplitV, row-wise
+// Sum and GatherV2, aliasing Identity) against float64 references, for every operand layout, batch
+// broadcast, slice, reduction axis and index.
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -140,6 +141,63 @@ describe('wasm BatchMatMul', () => {
     for (let i = 0; i < 20; i++) tf.matMul(a, b, true, false).dispose();
     expect({ tensors: tf.memory().numTensors, buffers: tf.engine().backend.numDataIds() }).toEqual(before);
     tf.dispose([a, b]);
+  });
+});
+
+describe('wasm Sum and GatherV2', () => {
+  it('property: a sum over any axes (leading ones row by row, others by tfjs) equals the float64 sum', () => {
+    installWasmKernels();
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 15 }), fc.boolean(), (shape, mask, keepDims) => {
+        const axes = shape.map((_, i) => i).filter((i) => (mask >> i) & 1);
+        if (axes.length === 0) return;
+        const x = values(shape.reduce((p, q) => p * q, 1), mask);
+        const got = tf.tidy(() => tf.sum(tf.tensor(x, shape), axes, keepDims));
+        expect(got.shape).toEqual(keepDims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i)));
+        const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+        const want = new Float64Array(kept.reduce((p, q) => p * q, 1));
+        const abs = new Float64Array(want.length);
+        const idx = new Array<number>(shape.length).fill(0);
+        for (let o = 0; o < x.length; o++) {
+          const t = idx.reduce((acc, v, d) => acc * kept[d]! + (axes.includes(d) ? 0 : v), 0);
+          want[t]! += x[o]!;
+          abs[t]! += Math.abs(x[o]!);
+          for (let d = shape.length - 1; d >= 0 && ++idx[d]! >= shape[d]!; d--) idx[d] = 0;
+        }
+        const data = got.dataSync();
+        got.dispose();
+        // n-term float32 sum: |error| <= n * 2^-23 * sum |x| (Higham 2002, 4.2).
+        const n = x.length / want.length;
+        want.forEach((w, i) => {
+          if (!(Math.abs(data[i]! - w) <= (n + 1) * 2 ** -23 * abs[i]! + 1e-30)) expect.fail(`sum over ${axes} of ${shape}: ${data[i]} vs ${w}`);
+        });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('property: gathering rows equals indexing, any row shape; an index out of range is refused', () => {
+    installWasmKernels();
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 3 }), fc.array(fc.nat(), { minLength: 1, maxLength: 12 }), (shape, picks) => {
+        const x = values(shape.reduce((p, q) => p * q, 1), picks.length);
+        const row = shape.slice(1).reduce((p, q) => p * q, 1);
+        const idx = picks.map((p) => p % shape[0]!);
+        const got = tf.tidy(() => tf.gather(tf.tensor(x, shape), tf.tensor1d(idx, 'int32')));
+        expect(got.shape).toEqual([idx.length, ...shape.slice(1)]);
+        expect(Array.from(got.dataSync())).toEqual(idx.flatMap((i) => Array.from(x.subarray(i * row, (i + 1) * row))));
+        got.dispose();
+      }),
+      { numRuns: 200 },
+    );
+    const table = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+    const buffers = tf.engine().backend.numDataIds();
+    for (const bad of [2, -1]) expect(() => tf.gather(table, tf.tensor1d([0, bad], 'int32'))).toThrow(new RegExp(`index value ${bad} is not in \\[0, 1\\]`));
+    // The refused gather freed its output; the index tensors above are the only new buffers.
+    expect(tf.engine().backend.numDataIds()).toBe(buffers + 2);
+    // 2-D indices and a gather along another axis (tfjs's kernel) keep their shapes and values.
+    expect(tf.gather(table, tf.tensor2d([1, 0, 1, 1], [2, 2], 'int32')).arraySync()).toEqual([[[3, 4], [1, 2]], [[3, 4], [3, 4]]]);
+    expect(tf.gather(table, tf.tensor1d([1], 'int32'), 1).arraySync()).toEqual([[2], [4]]);
   });
 });
 

@@ -1,16 +1,18 @@
 // fedtune's kernels for tfjs's wasm backend, registered over tfjs-backend-wasm's own: BatchMatMul on
 // XNNPACK (or a native SGEMM) for every operand layout (wasm-matmul.ts); Slice and SplitV that read
-// their input in place (wasm-slice.ts); and an Identity that shares its input's buffer, as the cpu
-// backend's does, instead of copying it: tfjs's engine runs Identity on every tensor a gradient
-// saves (about 200 copies per step of a small GPT).
+// their input in place (wasm-slice.ts); Sum over leading axes and GatherV2 of rows a row at a time
+// (wasm-rows.ts); and an Identity that shares its input's buffer, as the cpu backend's does,
+// instead of copying it: tfjs's engine runs Identity on every tensor a gradient saves (about 200
+// copies per step of a small GPT).
 import * as tf from '@tensorflow/tfjs';
 import { createWasmBatchMatMul, isWasmBackend, type KernelArgs, type KernelFn, type NativeGemm } from './wasm-matmul.js';
+import { createWasmGather, createWasmSum } from './wasm-rows.js';
 import { createWasmSlice, createWasmSplitV } from './wasm-slice.js';
 
 /** Which kernel runs matmuls on the wasm backend. */
 export type WasmMatMulPath = 'tfjs' | 'xnnpack' | 'native';
 
-const OVERRIDDEN = ['BatchMatMul', 'Identity', 'Slice', 'SplitV'] as const;
+const OVERRIDDEN = ['BatchMatMul', 'Identity', 'Slice', 'SplitV', 'Sum', 'GatherV2'] as const;
 
 let originals: Map<string, tf.KernelConfig> | undefined;
 let native: NativeGemm | null = null;
@@ -45,6 +47,8 @@ export function installWasmKernels(): boolean {
     Identity: identityAlias(fn('Identity')),
     Slice: createWasmSlice(fn('Slice')),
     SplitV: createWasmSplitV(fn('SplitV')),
+    Sum: createWasmSum(fn('Sum')),
+    GatherV2: createWasmGather(fn('GatherV2')),
   };
   for (const name of OVERRIDDEN) {
     tf.unregisterKernel(name, 'wasm');

@@ -1,9 +1,13 @@
 // AdamW: Adam with decoupled weight decay (Loshchilov and Hutter 2019), plus clipping by global
 // gradient norm (Pascanu et al. 2013). tfjs's own Adam folds decay into the gradient instead.
-// The moments live in one flat vector and every update runs on all parameters at once: about 15
-// kernels per step instead of 15 per tensor (a small GPT has 28 tensors, and on the wasm backend
-// each kernel call costs more than the arithmetic of a small tensor).
+// The moments live in one flat vector and every update runs on all parameters at once: one fused
+// kernel on wasm and cpu (adamw-kernel.ts), about 15 tfjs ops elsewhere; either way not 15 kernels
+// per tensor (a small GPT has 28 tensors, and each kernel call costs more than a small tensor's
+// arithmetic).
 import * as tf from '@tensorflow/tfjs';
+import { fusedAdamWAvailable, fusedAdamWStep, registerAdamWKernel } from './adamw-kernel.js';
+
+registerAdamWKernel();
 
 export interface AdamWOptions {
   learningRate: number;
@@ -101,12 +105,21 @@ export class AdamW {
     this.t++;
     const c1 = 1 - this.beta1 ** this.t;
     const c2 = 1 - this.beta2 ** this.t;
-    this.m.assign(tf.add(tf.mul(this.m, this.beta1), tf.mul(g, 1 - this.beta1)));
-    this.v.assign(tf.add(tf.mul(this.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));
-    const update = tf.div(tf.div(this.m, c1), tf.add(tf.sqrt(tf.div(this.v, c2)), this.epsilon));
     const p = flatten(this.variables);
-    const decayed = this.decayFactor === null ? p : tf.mul(p, this.decayFactor);
-    const next = tf.split(tf.sub(decayed, tf.mul(update, this.learningRate)), this.sizes);
+    let nextP: tf.Tensor1D;
+    if (fusedAdamWAvailable()) {
+      const [np, nm, nv] = fusedAdamWStep(p, g, this.m as tf.Tensor1D, this.v as tf.Tensor1D, this.decayFactor, { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, c1, c2 });
+      this.m.assign(nm);
+      this.v.assign(nv);
+      nextP = np;
+    } else {
+      this.m.assign(tf.add(tf.mul(this.m, this.beta1), tf.mul(g, 1 - this.beta1)));
+      this.v.assign(tf.add(tf.mul(this.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));
+      const update = tf.div(tf.div(this.m, c1), tf.add(tf.sqrt(tf.div(this.v, c2)), this.epsilon));
+      const decayed = this.decayFactor === null ? p : tf.mul(p, this.decayFactor);
+      nextP = tf.sub(decayed, tf.mul(update, this.learningRate));
+    }
+    const next = tf.split(nextP, this.sizes);
     this.variables.forEach((v, i) => v.assign(next[i]!.reshape(v.shape)));
   }
 
