@@ -3,19 +3,8 @@
 # optional native matmul path). Idempotent; prints what it did. Without it the install still
 # succeeds and training uses the WebAssembly kernels.
 set -eu
-export DEBIAN_FRONTEND=noninteractive
-
-log() { printf 'ci-install-openblas: %s\n' "$*"; }
-
-retry() {
-  n=1
-  until "$@"; do
-    [ "$n" -ge 3 ] && return 1
-    log "attempt $n of: $* failed; retrying in $((n * 10)) s"
-    sleep $((n * 10))
-    n=$((n + 1))
-  done
-}
+CI_NAME=ci-install-openblas
+. "$(dirname "$0")/ci-apt-lib.sh"
 
 if [ ! -r /etc/os-release ] || ! grep -q '^ID=debian' /etc/os-release; then
   log "not Debian; skipped (install OpenBLAS with its headers and pkg-config file yourself)"

@@ -22,22 +22,12 @@ export interface WasmBackendInternals {
   disposeData(dataId: object): boolean;
 }
 
-/** A batched row-major SGEMM over a memory (the shape of @fedtune/native-blas's `sgemm`). */
+/**
+ * A batched row-major SGEMM over a memory: the contract of @fedtune/native-blas's `sgemm` (see its
+ * documentation), restated here because the client never depends on that optional package.
+ */
 export interface NativeGemm {
-  sgemm(
-    memory: ArrayBuffer,
-    transposeA: boolean,
-    transposeB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    aOffset: number,
-    bOffset: number,
-    cOffset: number,
-    batch: number,
-    aStride: number,
-    bStride: number,
-  ): void;
+  sgemm(...args: [memory: ArrayBuffer, transposeA: boolean, transposeB: boolean, m: number, n: number, k: number, aOffset: number, bOffset: number, cOffset: number, batch: number, aStride: number, bStride: number]): void;
 }
 
 export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
