@@ -1,8 +1,11 @@
 // Simulation throughput over loopback sockets on one machine: node-rounds per minute of gpt-tiny
 // training with its nodes in this thread and in 1 and 2 worker threads (the default is one per
-// core), and the 100-node x 10-round MLP run (target: a few minutes on 2 cores) on the automatically
-// chosen backend and on cpu.
+// core), against the machine's own ceiling for two trainer threads (two nodes training at once,
+// no federation); and the 100-node x 10-round MLP run (target: a few minutes on 2 cores) on the
+// automatically chosen backend and on cpu.
 import { runSimulation, type SimulationOptions } from '../src/simulation.js';
+import { TrainerPool } from '../src/trainer-pool.js';
+import { findWorkload } from '../src/workloads.js';
 import type { BenchFigure, BenchFn } from '../../../scripts/bench-types.js';
 
 /**
@@ -51,6 +54,26 @@ export const bench: BenchFn = async ({ tiny }) => {
   figures.push({ name: `${label}: 2 workers / the simulation's thread`, value: per[2]!.steady / per[0]!.steady, unit: 'ratio' });
   // The same seed must give the same model whatever the threads.
   figures.push({ name: `${label}: distinct final models across thread counts`, value: versions.size, unit: 'count', note: 'must be 1' });
+
+  // The ceiling: two gpt-tiny nodes in two trainer threads fitting at once, against one alone.
+  const pool = new TrainerPool(2);
+  try {
+    const [a, b] = await pool.createNodes({ model: 'gpt-tiny', dataset: 'synthetic-notes', clients: 2, partition: { kind: 'iid' }, seed: 'bench', backend: 'wasm' });
+    const config = { ...findWorkload('gpt-tiny', 'synthetic-notes').trainConfig, epochs: tiny ? 1 : 3 };
+    await Promise.all([a!.fit(config), b!.fit(config)]);
+    const ratios: number[] = [];
+    for (let rep = 0; rep < (tiny ? 1 : 3); rep++) {
+      let t0 = performance.now();
+      await a!.fit(config);
+      const solo = performance.now() - t0;
+      t0 = performance.now();
+      await Promise.all([a!.fit(config), b!.fit(config)]);
+      ratios.push((2 * solo) / (performance.now() - t0));
+    }
+    figures.push({ name: 'ceiling: two gpt-tiny nodes fitting at once in two trainer threads / one alone', value: median(ratios), unit: 'ratio', note: `3 epochs each, no federation; runs ${ratios.map((r) => r.toFixed(2)).join(', ')}` });
+  } finally {
+    await pool.close();
+  }
 
   const clients = tiny ? 4 : 100;
   const rounds = tiny ? 1 : 10;
