@@ -17,8 +17,6 @@ export interface TrainerWorkerSpec {
   localDp?: WorkloadOptions['localDp'];
   /** The nodes this worker hosts, in the order it returns them. */
   nodes: number[];
-  /** OpenBLAS threads (the count is per process, so every worker asks for the same one). */
-  blasThreads: number;
 }
 
 export type TrainerRequest =

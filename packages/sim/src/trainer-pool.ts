@@ -138,14 +138,13 @@ export class TrainerPool {
    * Builds every node's trainer, node i on thread i mod size, and returns them in node order.
    * @throws what the workload throws in a thread (with its FT_ERR code).
    */
-  async createNodes(spec: Omit<TrainerWorkerSpec, 'nodes' | 'blasThreads'>): Promise<WorkerTrainer[]> {
-    const blasThreads = Math.max(1, Math.floor(availableParallelism() / this.size));
+  async createNodes(spec: Omit<TrainerWorkerSpec, 'nodes'>): Promise<WorkerTrainer[]> {
     const out = new Array<WorkerTrainer>(spec.clients);
     await Promise.all(
       this.threads.map(async (thread, t) => {
         const nodes = Array.from({ length: spec.clients }, (_, i) => i).filter((i) => i % this.size === t);
         if (nodes.length === 0) return;
-        const r = (await thread.call({ op: 'init', spec: { ...spec, nodes, blasThreads } })) as { nodes: NodeInfo[] };
+        const r = (await thread.call({ op: 'init', spec: { ...spec, nodes } })) as { nodes: NodeInfo[] };
         for (const info of r.nodes) out[info.node] = new WorkerTrainer(thread, info.node, info);
       }),
     );

@@ -2,7 +2,7 @@
 // backend) from the workload's name and the simulation's seed, and serves calls on them.
 import { parentPort } from 'node:worker_threads';
 import { forkSeed, nodeCryptoProvider, seededRandom } from '@fedtune/shared';
-import { activeBackend, probeNativeBlas, type LocalTrainer } from '@fedtune/client';
+import { activeBackend, type LocalTrainer } from '@fedtune/client';
 import { errorToMessage, type NodeInfo, type TrainerReply, type TrainerRequest, type TrainerValue, type TrainerWorkerSpec } from './trainer-messages.js';
 import { findWorkload } from './workloads.js';
 
@@ -23,8 +23,6 @@ async function init(spec: TrainerWorkerSpec): Promise<NodeInfo[]> {
     ...(spec.localDp === undefined ? {} : { localDp: spec.localDp }),
   });
   if (built.length !== spec.nodes.length) throw new Error(`workload ${spec.model} built ${built.length} trainers for ${spec.nodes.length} nodes: it does not honour WorkloadOptions.nodes`);
-  const native = await probeNativeBlas();
-  if (native.available) native.blas.setThreads(spec.blasThreads);
   return spec.nodes.map((node, i) => {
     const t = built[i]!;
     trainers.set(node, t);

@@ -117,6 +117,10 @@ async function configureWasmMatMul(): Promise<string> {
   if (!installWasmKernels()) return 'matmul: tfjs-backend-wasm\'s own kernels (fedtune\'s could not be registered)';
   const native = await probeNativeBlas();
   useNativeGemm(native.available ? native.blas : null);
+  // One OpenBLAS thread unless OPENBLAS_NUM_THREADS says otherwise: a second one bought nothing
+  // for GPTs up to width 256 here, and its spin-waiting starves the process's other threads
+  // (BENCHMARKS.md, issue 16). Parallelism comes from trainer threads, one per core.
+  if (native.available && process.env['OPENBLAS_NUM_THREADS'] === undefined) native.blas.setThreads(1);
   return wasmMatMulPath() === 'native' && native.available ? `matmul: native ${native.detail}` : `matmul: XNNPACK for every layout (native BLAS: ${native.available ? 'off' : native.reason})`;
 }
 
