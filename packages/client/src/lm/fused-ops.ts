@@ -1,7 +1,8 @@
 // GELU (tanh approximation, Hendrycks and Gimpel 2016) and LayerNorm (Ba, Kiros and Hinton 2016)
 // with hand-written gradients. tfjs differentiates them op by op (about 16 and 20 kernels in the
 // backward pass); these take 8 and 11, and GELU goes through the sigmoid, which the wasm backend
-// runs vectorised, instead of tanh, which it runs 16x slower: 0.5 x (1 + tanh z) = x sigmoid(2z).
+// runs vectorised, instead of tanh, which it runs 17x slower (bench/wasm-kernels.bench.ts):
+// 0.5 x (1 + tanh z) = x sigmoid(2z).
 import * as tf from '@tensorflow/tfjs';
 
 const C = Math.sqrt(2 / Math.PI);
