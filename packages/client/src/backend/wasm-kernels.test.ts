@@ -4,6 +4,11 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeCryptoProvider, seededRandom } from '@fedtune/shared';
+import { AdamW } from '../lm/adamw.js';
+import { tinyGptConfig } from '../lm/config.js';
+import { maskedLoss } from '../lm/loss.js';
+import { GptModel } from '../lm/model.js';
 import { probeNativeBlas, type NativeBlasProbe } from './native-blas.js';
 import { probeBackend } from './select.js';
 import { installWasmKernels, uninstallWasmKernels, useNativeGemm, wasmMatMulPath } from './wasm-kernels.js';
@@ -114,6 +119,54 @@ describe('wasm BatchMatMul', () => {
       }
     });
   }
+
+  it("a GPT's training step sends no matmul to tfjs's slow loop: on XNNPACK only plain batch-1 products reach tfjs's kernel (its XNNPACK path); on native, none", async () => {
+    // A spy in place of tfjs's own kernel, which fedtune's wraps as its fallback.
+    uninstallWasmKernels();
+    const own = tf.getKernel('BatchMatMul', 'wasm')!;
+    const seen: { transposeA: boolean; transposeB: boolean; a: number[]; b: number[] }[] = [];
+    tf.unregisterKernel('BatchMatMul', 'wasm');
+    tf.registerKernel({
+      ...own,
+      kernelFunc: ((args: { inputs: { a: tf.TensorInfo; b: tf.TensorInfo }; attrs: { transposeA: boolean; transposeB: boolean } }) => {
+        seen.push({ transposeA: args.attrs.transposeA, transposeB: args.attrs.transposeB, a: [...args.inputs.a.shape], b: [...args.inputs.b.shape] });
+        return (own.kernelFunc as unknown as (x: unknown) => tf.TensorInfo)(args);
+      }) as unknown as tf.KernelFunc,
+    });
+    installWasmKernels();
+    try {
+      const r = seededRandom(nodeCryptoProvider, 'spy');
+      const config = tinyGptConfig({ vocabSize: 40, contextLength: 16, nLayer: 2, nHead: 2, nEmbd: 16 });
+      const model = GptModel.random(config, r);
+      model.addLora({ rank: 2, alpha: 4, dropout: 0, targets: ['attn.c_attn', 'mlp.c_proj'] }, r);
+      const inputs = Int32Array.from({ length: 3 * 16 }, () => r.int(40));
+      const batch = { inputs, labels: inputs.map((_, i) => inputs[(i + 1) % inputs.length]!), rows: 3, seqLen: 16 };
+      const vars = [...model.baseVariables(), ...model.loraVariables()].map((v) => v.variable);
+      const opt = new AdamW(vars, { learningRate: 1e-3 });
+      const step = () => {
+        const { value, grads } = tf.variableGrads(() => maskedLoss(model, batch).loss, vars);
+        tf.dispose([value, opt.clipAndStep(vars.map((v) => grads[v.name]!), 1), ...Object.values(grads)]);
+      };
+      useNativeGemm(null);
+      step();
+      expect(seen.length).toBeGreaterThan(0);
+      const slow = seen.filter((c) => c.transposeA || c.transposeB || c.a.length !== 2 || c.b.length !== 2);
+      expect(slow, 'products that would take the scalar loop').toEqual([]);
+      if (native.available) {
+        seen.length = 0;
+        useNativeGemm(native.blas);
+        step();
+        expect(seen).toEqual([]);
+      }
+      opt.dispose();
+      model.dispose();
+    } finally {
+      uninstallWasmKernels();
+      tf.unregisterKernel('BatchMatMul', 'wasm');
+      tf.registerKernel(own);
+      installWasmKernels();
+    }
+  });
 
   it('leaves errors and odd cases to tfjs: inner mismatch, int32, empty operands', () => {
     installWasmKernels();
