@@ -22,9 +22,15 @@ async function init(spec: TrainerWorkerSpec): Promise<NodeInfo[]> {
     ...(spec.backend === undefined ? {} : { backend: spec.backend }),
     ...(spec.localDp === undefined ? {} : { localDp: spec.localDp }),
   });
-  if (built.length !== spec.nodes.length) throw new Error(`workload ${spec.model} built ${built.length} trainers for ${spec.nodes.length} nodes: it does not honour WorkloadOptions.nodes`);
+  // A workload that ignores `nodes` builds every node: keep this thread's, free the others.
+  let mine = built;
+  if (built.length !== spec.nodes.length && built.length === spec.clients) {
+    mine = spec.nodes.map((n) => built[n]!);
+    built.forEach((t, i) => spec.nodes.includes(i) || t.dispose());
+  }
+  if (mine.length !== spec.nodes.length) throw new Error(`workload ${spec.model} built ${built.length} trainers for ${spec.nodes.length} nodes of ${spec.clients}`);
   return spec.nodes.map((node, i) => {
-    const t = built[i]!;
+    const t = mine[i]!;
     trainers.set(node, t);
     return { node, tensors: t.tensors.map((s) => ({ name: s.name, shape: [...s.shape] })), backend: t.backend, weights: t.getWeights() };
   });
