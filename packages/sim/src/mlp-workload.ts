@@ -22,7 +22,8 @@ export const mlpWorkload: Workload = {
         ? partitionIid(rowCount(data), options.clients, options.random)
         : partitionDirichlet(data.labels, CLASSES, options.clients, options.partition.alpha, options.random);
     const initSeed = options.random.uint32();
-    return shards.map((rows, i) => {
+    return (options.nodes ?? shards.map((_, i) => i)).map((i) => {
+      const rows = shards[i]!;
       const { train, validation } = splitValidation(takeRows(data, rows), 0.2);
       // Every node builds the same initial model; the coordinator takes one node's as round 0.
       const model = buildMlp({ inputs: FEATURES, hidden: [64, 32], classes: CLASSES, learningRate: 0.1 }, seededRandom(nodeCryptoProvider, `mlp-init/${initSeed}`));

@@ -11,8 +11,9 @@ import { BACKEND_ORDER, isBackendName, quietTfjs } from '@fedtune/client';
 
 const RUN_HELP = `Usage: fedtune-sim run [options]
 
-Runs a coordinator and N simulated nodes in this process over real sockets on loopback and
-writes a JSON report: { config, rounds: [...], final }.
+Runs a coordinator and N simulated nodes in this process over real sockets on loopback (the
+nodes' training in worker threads, one per core) and writes a JSON report:
+{ config, rounds: [...], final }.
 
   --clients N             simulated nodes (default 10)
   --rounds R              federated rounds (default 5)
@@ -40,6 +41,7 @@ writes a JSON report: { config, rounds: [...], final }.
   --sample-rate Q         select each node independently with probability Q (Poisson) instead
                           of --clients-per-round
   --backend B             force a training backend: tensorflow | webgpu | wasm | cpu
+  --workers N             threads that train the nodes (default: one per core; 0: this thread)
   --seed S                seed for data, partitions, selection and faults (default 1)
   --report PATH           where to write the JSON report (default sim-report.json)
   --quiet                 no progress output
@@ -169,6 +171,7 @@ async function run(rest: string[], out: Write, err: Write): Promise<number> {
     delta: { type: 'string' },
     'sample-rate': { type: 'string' },
     backend: { type: 'string' },
+    workers: { type: 'string' },
     seed: { type: 'string', default: '1' },
     report: { type: 'string', default: 'sim-report.json' },
     quiet: { type: 'boolean', default: false },
@@ -226,6 +229,7 @@ async function run(rest: string[], out: Write, err: Write): Promise<number> {
         }
       : {}),
     ...(values.backend === undefined ? {} : { backend: values.backend }),
+    ...(values.workers === undefined ? {} : { workers: intFlag('workers', values.workers, 0, 0) }),
     seed: values.seed,
     ...(values.quiet ? {} : { onRound: progress(rounds, process.stderr.isTTY === true, err) }),
   });

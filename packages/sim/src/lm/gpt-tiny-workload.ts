@@ -72,7 +72,8 @@ export function createGptTinyWorkload(options: GptTinyOptions = {}): GptTinyWork
       lastCanary = { ...canary, node: canaryNode, repeats };
       const initSeed = o.random.uint32();
       const trainers: LocalTrainer[] = [];
-      for (const [i, rows] of shards.entries()) {
+      for (const i of o.nodes ?? shards.map((_, j) => j)) {
+        const rows = shards[i]!;
         const nodeRandom = seededRandom(nodeCryptoProvider, forkSeed(initSeed, `node-${i}`));
         const texts = rows.map((r) => notes[r]!.text);
         const { train, validation } = splitTrainValidation(texts, options.validationFraction ?? 0.2, nodeRandom);
