@@ -20,7 +20,7 @@ async function tinyGpt2Folder(): Promise<string> {
 }
 
 const notes = (k: number) =>
-  Array.from({ length: 12 }, (_, i) => `Dr. Martin saw patient ${k}${i} on 2026-0${1 + (i % 9)}-1${i % 9}. Call +33 6 12 34 56 ${10 + i} if fever returns. Rest and fluids.`).join('\n\n');
+  Array.from({ length: 12 }, (_, i) => `Dr. Martin saw patient ${k}${i}, born 1961-0${1 + (i % 9)}-1${i % 9}. Call +33 6 12 34 56 ${10 + i} if fever returns. Rest and fluids.`).join('\n\n');
 
 describe('language-model edge nodes (fedtune-client join --model gpt2-lora)', () => {
   it('redact PII, fine-tune LoRA adapters on a shared base, and federate only the adapters', async () => {
