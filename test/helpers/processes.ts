@@ -51,3 +51,9 @@ export function runProcess(command: string, args: readonly string[], options: { 
 export function runBin(name: string, args: readonly string[], env: Record<string, string> = {}): Running {
   return runProcess(bin(name), args, { env });
 }
+
+/** pnpm as the test was started with (`pnpm test`), else through npx: [command, args]. */
+export function pnpmCommand(args: readonly string[]): [string, string[]] {
+  const execpath = process.env.npm_execpath;
+  return execpath?.includes('pnpm') === true ? [process.execPath, [execpath, ...args]] : ['npx', ['-y', 'pnpm@10', ...args]];
+}

@@ -21,3 +21,4 @@ export * from './backend/index.js';
 export * from './lm/index.js';
 export * from './audit/exposure.js';
 export * from './audit/membership.js';
+export * from './audit/skew-normal.js';

@@ -2,7 +2,7 @@
 // real sockets in this process, with partitioned data and injected dropouts; the nodes' trainers
 // run in worker threads, one per core (trainer-pool.ts), or in this thread. Returns the report
 // whose field names DESIGN.md fixes.
-import { FedtuneError, ed25519KeyPairFromSeed, forkSeed, nodeCryptoProvider, seededRandom } from '@fedtune/shared';
+import { FedtuneError, ed25519KeyPairFromSeed, forkSeed, nodeCryptoProvider, seededRandom, type TrainConfig } from '@fedtune/shared';
 import { Coordinator, createLogger, type CoordinatorConfigInput, type LogLevel, type RoundSummary, type StrategyName } from '@fedtune/coordinator';
 import { dropoutFaults } from './dropout-faults.js';
 import type { PartitionSpec, Workload } from './workload.js';
@@ -46,6 +46,14 @@ export interface SimulationOptions {
    * trainers must live in this thread.
    */
   workers?: number;
+  /** Settings handed to the workload's createNodes (in every trainer thread): see WorkloadOptions.params. */
+  workloadParams?: unknown;
+  /** Replaces the workload's train config (sent with every fit). */
+  trainConfig?: TrainConfig;
+  /** Federated evaluation every this many rounds (default 1; 0: never). */
+  evaluateEvery?: number;
+  /** Called after each completed round with the model it released (a copy), e.g. for an analyst's audit. */
+  onRoundModel?: (round: number, weights: Float32Array) => void;
 }
 
 export interface SimulationRoundReport {
@@ -107,13 +115,23 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   try {
     trainers =
       pool !== undefined
-        ? await pool.createNodes({ model: o.model, dataset: o.dataset, clients: o.clients, partition: o.partition, seed: o.seed, ...(o.backend === undefined ? {} : { backend: o.backend }), ...(localDp === undefined ? {} : { localDp }) })
+        ? await pool.createNodes({
+            model: o.model,
+            dataset: o.dataset,
+            clients: o.clients,
+            partition: o.partition,
+            seed: o.seed,
+            ...(o.backend === undefined ? {} : { backend: o.backend }),
+            ...(localDp === undefined ? {} : { localDp }),
+            ...(o.workloadParams === undefined ? {} : { params: o.workloadParams }),
+          })
         : await workload.createNodes({
             clients: o.clients,
             partition: o.partition,
             random: seededRandom(crypto, forkSeed(o.seed, 'data')),
             ...(o.backend === undefined ? {} : { backend: o.backend }),
             ...(localDp === undefined ? {} : { localDp }),
+            ...(o.workloadParams === undefined ? {} : { params: o.workloadParams }),
           });
   } catch (err) {
     await pool?.close();
@@ -155,9 +173,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
             minSurvivors: Math.max(2, Math.floor(expected * (1 - o.dropout) * 0.8)),
           },
         }),
-    evaluateEvery: 1,
+    evaluateEvery: o.evaluateEvery ?? 1,
     strategy: { name: o.strategy ?? 'fedavg' },
-    trainConfig: workload.trainConfig,
+    trainConfig: o.trainConfig ?? workload.trainConfig,
     seed: forkSeed(o.seed, 'coordinator'),
     fitDeadlineMs: 10 * 60_000,
     ...(o.secagg === undefined
@@ -199,7 +217,11 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
       clients.push(client);
     }
     await Promise.all(clients.map((c) => c.start()));
-    const summaries = await coordinator.run(o.onRound);
+    const summaries = await coordinator.run((s) => {
+      const model = coordinator.store.current;
+      if (o.onRoundModel !== undefined && s.status === 'completed' && model !== null) o.onRoundModel(s.round, model.weights.data.slice());
+      o.onRound?.(s);
+    });
     // Let every node hear training:finished (a node mid-reconnect may miss it: bounded wait).
     await Promise.race([Promise.all(clients.map((c) => c.finished)), new Promise((r) => setTimeout(r, 5000).unref())]);
     const final = coordinator.store.current;
@@ -241,7 +263,7 @@ function buildReport(o: SimulationOptions, summaries: RoundSummary[], backend: s
   }));
   const evaluated = rounds.filter((r) => r.evalAccuracy !== null);
   const last = evaluated.at(-1);
-  const { onRound: _onRound, inspect: _inspect, workload: _workload, ...config } = o;
+  const { onRound: _onRound, inspect: _inspect, workload: _workload, onRoundModel: _onRoundModel, ...config } = o;
   return {
     config: { ...config, partition: o.partition.kind === 'iid' ? 'iid' : `dirichlet:${o.partition.alpha}` },
     rounds,

@@ -1,7 +1,7 @@
 // The messages between the simulation and its trainer worker threads: a call on one node's
 // trainer and its reply. Weights travel as transferred Float32Arrays; errors keep their FT_ERR code.
 import { FedtuneError, isErrorCode, type TensorSpec, type TrainConfig } from '@fedtune/shared';
-import type { EvaluateOutcome, FitOutcome } from '@fedtune/client';
+import type { DpSgdApplied, DpSgdRequest, EvaluateOutcome, FitOutcome } from '@fedtune/client';
 import type { PartitionSpec, WorkloadOptions } from './workload.js';
 
 /** What a worker needs to build its nodes' trainers exactly as the simulation's own thread would. */
@@ -15,6 +15,7 @@ export interface TrainerWorkerSpec {
   seed: string;
   backend?: string;
   localDp?: WorkloadOptions['localDp'];
+  params?: unknown;
   /** The nodes this worker hosts, in the order it returns them. */
   nodes: number[];
 }
@@ -23,6 +24,7 @@ export type TrainerRequest =
   | { id: number; op: 'init'; spec: TrainerWorkerSpec }
   | { id: number; op: 'set'; node: number; weights: Float32Array }
   | { id: number; op: 'fit'; node: number; config: TrainConfig }
+  | { id: number; op: 'fitDpSgd'; node: number; config: TrainConfig; request: DpSgdRequest }
   | { id: number; op: 'evaluate'; node: number; config: TrainConfig }
   | { id: number; op: 'dispose'; node: number };
 
@@ -36,7 +38,7 @@ export interface NodeInfo {
   weights: Float32Array;
 }
 
-export type TrainerValue = { nodes: NodeInfo[] } | { fit: FitOutcome; weights: Float32Array } | { evaluate: EvaluateOutcome } | null;
+export type TrainerValue = { nodes: NodeInfo[] } | { fit: FitOutcome; weights: Float32Array } | { fit: FitOutcome & { applied: DpSgdApplied }; weights: Float32Array } | { evaluate: EvaluateOutcome } | null;
 
 export type TrainerReply = { id: number; ok: true; value: TrainerValue } | { id: number; ok: false; error: { name: string; message: string; code?: string } };
 

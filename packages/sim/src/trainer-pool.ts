@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { FedtuneError, type TensorSpec, type TrainConfig } from '@fedtune/shared';
-import type { EvaluateOutcome, FitOutcome, LocalTrainer } from '@fedtune/client';
+import type { DpSgdApplied, DpSgdCapable, DpSgdRequest, EvaluateOutcome, FitOutcome, LocalTrainer } from '@fedtune/client';
 import { errorFromMessage, type NodeInfo, type TrainerCall, type TrainerReply, type TrainerRequest, type TrainerValue, type TrainerWorkerSpec } from './trainer-messages.js';
 
 /** Trainer threads for `clients` nodes on this machine: one per core, at most one per node; 0 (train in the simulation's thread) on one core. */
@@ -71,8 +71,11 @@ class TrainerThread {
   }
 }
 
-/** A LocalTrainer whose model lives in a worker thread; getWeights serves a copy kept here. */
-export class WorkerTrainer implements LocalTrainer {
+/**
+ * A LocalTrainer whose model lives in a worker thread; getWeights serves a copy kept here. It offers
+ * DP-SGD rounds; a thread whose trainer cannot run them refuses with FT_ERR_DP_REFUSED, as the node would.
+ */
+export class WorkerTrainer implements LocalTrainer, DpSgdCapable {
   readonly tensors: readonly TensorSpec[];
   readonly backend: string;
   private readonly mirror: Float32Array;
@@ -104,6 +107,13 @@ export class WorkerTrainer implements LocalTrainer {
   async fit(config: TrainConfig): Promise<FitOutcome> {
     this.throwDeferred();
     const r = (await this.thread.call({ op: 'fit', node: this.node, config })) as { fit: FitOutcome; weights: Float32Array };
+    this.mirror.set(r.weights);
+    return r.fit;
+  }
+
+  async fitDpSgd(config: TrainConfig, request: DpSgdRequest): Promise<FitOutcome & { applied: DpSgdApplied }> {
+    this.throwDeferred();
+    const r = (await this.thread.call({ op: 'fitDpSgd', node: this.node, config, request })) as { fit: FitOutcome & { applied: DpSgdApplied }; weights: Float32Array };
     this.mirror.set(r.weights);
     return r.fit;
   }

@@ -1,8 +1,8 @@
 // Worker thread body: builds some of a simulation's nodes' trainers (its own tfjs engine and
 // backend) from the workload's name and the simulation's seed, and serves calls on them.
 import { parentPort } from 'node:worker_threads';
-import { forkSeed, nodeCryptoProvider, seededRandom } from '@fedtune/shared';
-import { activeBackend, type LocalTrainer } from '@fedtune/client';
+import { FedtuneError, forkSeed, nodeCryptoProvider, seededRandom } from '@fedtune/shared';
+import { activeBackend, isDpSgdCapable, type LocalTrainer } from '@fedtune/client';
 import { errorToMessage, type NodeInfo, type TrainerReply, type TrainerRequest, type TrainerValue, type TrainerWorkerSpec } from './trainer-messages.js';
 import { findWorkload } from './workloads.js';
 
@@ -21,6 +21,7 @@ async function init(spec: TrainerWorkerSpec): Promise<NodeInfo[]> {
     nodes: spec.nodes,
     ...(spec.backend === undefined ? {} : { backend: spec.backend }),
     ...(spec.localDp === undefined ? {} : { localDp: spec.localDp }),
+    ...(spec.params === undefined ? {} : { params: spec.params }),
   });
   // A workload that ignores `nodes` builds every node: keep this thread's, free the others.
   let mine = built;
@@ -54,6 +55,13 @@ async function handle(req: TrainerRequest): Promise<{ value: TrainerValue; trans
     case 'fit': {
       const t = trainer(req.node);
       const fit = await t.fit(req.config);
+      const weights = t.getWeights();
+      return { value: { fit, weights }, transfer: [weights.buffer as ArrayBuffer] };
+    }
+    case 'fitDpSgd': {
+      const t = trainer(req.node);
+      if (!isDpSgdCapable(t)) throw new FedtuneError('FT_ERR_DP_REFUSED', 'the round asks for local DP-SGD and this node\'s trainer cannot run it');
+      const fit = await t.fitDpSgd(req.config, req.request);
       const weights = t.getWeights();
       return { value: { fit, weights }, transfer: [weights.buffer as ArrayBuffer] };
     }

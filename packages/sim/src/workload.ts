@@ -20,6 +20,8 @@ export interface WorkloadOptions {
    * workload may ignore it and build every node: the thread then keeps its own and frees the rest.
    */
   nodes?: readonly number[];
+  /** Settings for a configurable workload (e.g. the demo's), passed as given; structured-cloneable. */
+  params?: unknown;
 }
 
 export interface Workload {

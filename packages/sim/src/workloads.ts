@@ -3,6 +3,7 @@ import { FedtuneError } from '@fedtune/shared';
 import { mlpWorkload } from './mlp-workload.js';
 import type { Workload } from './workload.js';
 import { createGptTinyWorkload, gptTinyWorkload } from './lm/gpt-tiny-workload.js';
+import { demoWorkload } from './demo/demo-workload.js';
 
 /** gpt-tiny with LoRA adapters (rank 8) on every projection: only the adapters are federated. */
 export const gptTinyLoraWorkload: Workload = {
@@ -12,9 +13,12 @@ export const gptTinyLoraWorkload: Workload = {
 
 export const WORKLOADS: readonly Workload[] = [mlpWorkload, gptTinyWorkload, gptTinyLoraWorkload];
 
+/** Workloads found by name but not offered by `fedtune-sim run`: the demo's needs the settings `fedtune-sim demo` passes. */
+const INTERNAL_WORKLOADS: readonly Workload[] = [demoWorkload];
+
 /** @throws FedtuneError FT_ERR_CONFIG listing the known pairs. */
 export function findWorkload(model: string, dataset: string): Workload {
-  const w = WORKLOADS.find((x) => x.model === model && x.dataset === dataset);
+  const w = [...WORKLOADS, ...INTERNAL_WORKLOADS].find((x) => x.model === model && x.dataset === dataset);
   if (w === undefined) {
     const known = WORKLOADS.map((x) => `--model ${x.model} --dataset ${x.dataset}`).join('; ');
     throw new FedtuneError('FT_ERR_CONFIG', `no workload for --model ${model} --dataset ${dataset} (known: ${known})`);

@@ -8,7 +8,7 @@ import { tinyGptConfig } from '../lm/config.js';
 import { GptModel } from '../lm/model.js';
 import { packDocuments } from '../lm/text-data.js';
 import { ByteTokenizer } from '../lm/tokenizer.js';
-import { canaryExposure, logPerplexities } from './exposure.js';
+import { candidateExposure, canaryExposure, continuationLogPerplexities, logPerplexities } from './exposure.js';
 
 const rnd = (s: string) => seededRandom(nodeCryptoProvider, s);
 const tok = new ByteTokenizer();
@@ -51,5 +51,46 @@ describe('canary exposure (Carlini et al. 2019)', () => {
     expect(after.maxBits).toBeCloseTo(4 * Math.log2(10), 12);
     trainer.dispose();
     fresh.dispose();
+  });
+});
+
+describe('exposure over an enumerated candidate set of any token lengths', () => {
+  const config = tinyGptConfig({ vocabSize: tok.vocabSize, contextLength: 40, nLayer: 1, nHead: 2, nEmbd: 16 });
+
+  it('agrees with logPerplexities on equal lengths, and padding never changes a candidate\'s score', async () => {
+    const model = GptModel.random(config, rnd('cont'));
+    const prefix = tok.encode(PREFIX);
+    const same = ['12.', '34.', '56.'];
+    const a = await continuationLogPerplexities(model, prefix, same.map((c) => tok.encode(c)));
+    const b = await logPerplexities(model, tok, PREFIX, same);
+    a.forEach((x, i) => expect(x).toBeCloseTo(b[i]!, 4));
+    const mixed = ['x', 'a longer one', 'mid size'];
+    const together = await continuationLogPerplexities(model, prefix, mixed.map((c) => tok.encode(c)));
+    for (const [i, c] of mixed.entries()) expect(together[i]).toBeCloseTo((await continuationLogPerplexities(model, prefix, [tok.encode(c)]))[0]!, 4);
+    await expect(continuationLogPerplexities(model, [], [[1]])).rejects.toThrow(/prefix is empty/);
+    await expect(continuationLogPerplexities(model, prefix, [[]])).rejects.toThrow(/empty/);
+    await expect(continuationLogPerplexities(model, prefix, [Array(40).fill(1)])).rejects.toThrow(/context/);
+    model.dispose();
+  });
+
+  it('ranks the secret; a random candidate\'s mean exposure is log2 N - log2(N!)/N; a memorised secret gets the maximum', async () => {
+    const candidates = Array.from({ length: 32 }, (_, i) => ` item ${String.fromCharCode(97 + (i % 26))}${i}`);
+    const secret = candidates[7]!;
+    const model = GptModel.random(config, rnd('rank'));
+    const before = await candidateExposure(model, tok, tok.encode(PREFIX), secret, candidates);
+    let logFact = 0;
+    for (let k = 2; k <= 32; k++) logFact += Math.log2(k);
+    expect(before.randomExpected).toBeCloseTo(5 - logFact / 32, 6);
+    expect(before.maxBits).toBe(5);
+    expect(before.exposure).toBeCloseTo(5 - Math.log2(before.rank), 9);
+    // Train on the secret until it is memorised: rank 1, full exposure.
+    const trainer = await createCausalLmTrainer({ model, train: packDocuments(Array(16).fill(tok.encode(PREFIX + secret)), 32, tok.eosId, tok.eosId), validation: packDocuments([], 32, tok.eosId, tok.eosId), random: rnd('t'), backend: 'cpu' });
+    await trainer.fit({ epochs: 30, batchSize: 8, learningRate: 1e-2 });
+    const after = await candidateExposure(model, tok, tok.encode(PREFIX), secret, candidates);
+    expect(after.rank).toBe(1);
+    expect(after.exposure).toBe(5);
+    expect(after.exposureSkewNormal).toBeGreaterThan(after.exposure - 1);
+    await expect(candidateExposure(model, tok, tok.encode(PREFIX), ' not there', candidates)).rejects.toThrow(/one of the candidates/);
+    trainer.dispose();
   });
 });

@@ -8,7 +8,7 @@ import { tinyGptConfig } from '../lm/config.js';
 import { GptModel } from '../lm/model.js';
 import { tokenizeAndPack } from '../lm/text-data.js';
 import { ByteTokenizer } from '../lm/tokenizer.js';
-import { lossThresholdAttack, perSequenceLosses } from './membership.js';
+import { bootstrapAucInterval, lossThresholdAttack, perSequenceLosses } from './membership.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -38,5 +38,31 @@ describe('loss-threshold membership inference (Yeom et al. 2018)', () => {
     expect(r.auc).toBeGreaterThan(0.8);
     expect(r.advantage).toBeGreaterThan(0.5);
     trainer.dispose();
+  });
+});
+
+describe('bootstrap interval of the AUC (Efron, Tibshirani 1993)', () => {
+  it('covers the AUC, narrows with more data, and is reproducible from the seed', () => {
+    const r = seededRandom(nodeCryptoProvider, 'losses');
+    const members = Array.from({ length: 200 }, () => r.float());
+    const nonMembers = Array.from({ length: 200 }, () => r.float() + 0.1);
+    const auc = lossThresholdAttack(members, nonMembers).auc;
+    const [lo, hi] = bootstrapAucInterval(members, nonMembers, seededRandom(nodeCryptoProvider, 'b'), 1000);
+    expect(lo).toBeLessThan(auc);
+    expect(hi).toBeGreaterThan(auc);
+    // The AUC's standard error here is about 0.028 (Hanley-McNeil), so a 95% interval spans about 0.11.
+    expect(hi - lo).toBeGreaterThan(0.07);
+    expect(hi - lo).toBeLessThan(0.15);
+    expect(bootstrapAucInterval(members, nonMembers, seededRandom(nodeCryptoProvider, 'b'), 1000)).toEqual([lo, hi]);
+    const [lo4, hi4] = bootstrapAucInterval([...members, ...members, ...members, ...members], [...nonMembers, ...nonMembers, ...nonMembers, ...nonMembers], seededRandom(nodeCryptoProvider, 'b'), 500);
+    expect(hi4 - lo4).toBeLessThan((hi - lo) * 0.75);
+  });
+
+  it('refuses hostile arguments', () => {
+    const rr = seededRandom(nodeCryptoProvider, 'x');
+    expect(() => bootstrapAucInterval([], [1], rr)).toThrow(RangeError);
+    expect(() => bootstrapAucInterval([1], [NaN], rr)).toThrow(RangeError);
+    expect(() => bootstrapAucInterval([1], [2], rr, 5)).toThrow(/resamples/);
+    expect(() => bootstrapAucInterval([1], [2], rr, 100, 1)).toThrow(/level/);
   });
 });

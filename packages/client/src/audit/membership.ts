@@ -1,7 +1,10 @@
 // Loss-based membership inference (Yeom, Giacomelli, Fredrikson, Jha 2018, "Privacy Risk in
 // Machine Learning"): the attacker guesses "member" when a record's loss is below a threshold. Its
 // success over all thresholds is summarised by the ROC AUC and the best advantage max(TPR - FPR);
-// Yeom et al. bound the advantage of any attacker on an epsilon-DP model by e^epsilon - 1.
+// Yeom et al. bound the advantage of any attacker on an epsilon-DP model by e^epsilon - 1. The AUC's
+// uncertainty is a percentile bootstrap interval (Efron, Tibshirani 1993, ch. 13), members and
+// non-members resampled separately.
+import type { RandomSource } from '@fedtune/shared';
 import { maskedLoss, type TokenBatch } from '../lm/loss.js';
 import { selectRows } from '../lm/text-data.js';
 import type { GptModel } from '../lm/model.js';
@@ -59,4 +62,19 @@ export function perSequenceLosses(model: GptModel, batch: TokenBatch): number[] 
     loss.dispose();
   }
   return out.filter((l) => Number.isFinite(l));
+}
+
+/**
+ * Percentile bootstrap interval of the attack's AUC: `resamples` times, members and non-members
+ * each resampled with replacement; the (1 - level)/2 and (1 + level)/2 quantiles.
+ * @throws RangeError as lossThresholdAttack, or for resamples < 10 or a level outside (0, 1).
+ */
+export function bootstrapAucInterval(memberLosses: readonly number[], nonMemberLosses: readonly number[], random: RandomSource, resamples = 1000, level = 0.95): [number, number] {
+  if (!Number.isSafeInteger(resamples) || resamples < 10) throw new RangeError(`resamples must be an integer >= 10, got ${resamples}`);
+  if (!(level > 0 && level < 1)) throw new RangeError(`level must be in (0, 1), got ${level}`);
+  lossThresholdAttack(memberLosses, nonMemberLosses);
+  const draw = (xs: readonly number[]): number[] => Array.from({ length: xs.length }, () => xs[random.int(xs.length)]!);
+  const aucs = Array.from({ length: resamples }, () => lossThresholdAttack(draw(memberLosses), draw(nonMemberLosses)).auc).sort((a, b) => a - b);
+  const q = (p: number): number => aucs[Math.min(resamples - 1, Math.max(0, Math.floor(p * resamples)))]!;
+  return [q((1 - level) / 2), q((1 + level) / 2)];
 }

@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { splitOnSpecials, type EncodeOptions, type Tokenizer } from './tokenizer.js';
 
-/** GPT-2's split into words, numbers, punctuation runs and whitespace. */
-const PRETOKENIZE = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
+/** GPT-2's split into words, numbers, punctuation runs and whitespace (a global regex: use with matchAll). */
+export const PRETOKENIZE = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 
 /** The reversible byte -> character map: printable Latin-1 bytes map to themselves, the rest to 256+. */
 export function bytesToUnicode(): string[] {

@@ -1,18 +1,22 @@
-// Record-level DP-SGD (Abadi et al. 2016, "Deep Learning with Differential Privacy", Alg. 1) for
-// the causal language-model trainer: the `local-sgd` mode for gpt-tiny and other GptModels.
+// DP-SGD (Abadi et al. 2016, "Deep Learning with Differential Privacy", Alg. 1) for the causal
+// language-model trainer: the `local-sgd` mode for gpt-tiny and other GptModels.
 //
-// The record is one packed training row (TokenBatch row, `seqLen` tokens). One step: Poisson-sample
-// the n rows at q = batchSize / n (geometric gaps, as the sampled-Gaussian accounting of Mironov,
-// Talwar, Zhang 2019 assumes), take each sampled row's gradient of its masked mean loss w.r.t. the
-// federated variables only (one tf.variableGrads per row), clip it to global L2 norm C, sum, add
-// N(0, (zC)^2) per coordinate drawn on the host from the CSPRNG, divide by the expected batch size
-// q n (never the realised count, which depends on the data), then apply AdamW (or plain SGD).
-// Everything after the noise is post-processing; the trainer's own grad-norm clipping is off,
-// since clipping is per row now. Accounting: each step is one sampled-Gaussian event at (q, z).
+// The record (the unit of privacy) is one packed training row by default, or, with `units`, a
+// group of rows: all rows of one patient's notes, say, which is user-level DP-SGD (McMahan et al.
+// 2018, "Learning Differentially Private Recurrent Language Models"; the unit's gradient clipped
+// as a whole). One step: Poisson-sample the n units at q = batchSize / n (geometric gaps, as the
+// sampled-Gaussian accounting of Mironov, Talwar, Zhang 2019 assumes), take each sampled unit's
+// gradient of its rows' masked mean loss w.r.t. the federated variables only (one tf.variableGrads
+// per unit), clip it to global L2 norm C, sum, add N(0, (zC)^2) per coordinate drawn on the host
+// from the CSPRNG, divide by the expected batch size q n (never the realised count, which depends
+// on the data), then apply AdamW (or plain SGD). Everything after the noise is post-processing;
+// the trainer's own grad-norm clipping is off, since clipping is per unit now. Accounting: each
+// step is one sampled-Gaussian event at (q, z), for the unit under add-or-remove-one adjacency.
 //
 // Not covered: n (public, as in every DP-SGD accountant), the un-noised trainLoss metric and
-// evaluate()'s metrics on the validation rows. A document packed across k rows, or repeated in k
-// rows, is protected at group privacy about k epsilon. Float32 caveats as in dp-sgd-trainer.ts.
+// evaluate()'s metrics on the validation rows. With row units, a document packed across k rows,
+// or repeated in k rows, is protected only at group privacy, about k epsilon: give `units` so
+// that everything about one person is one unit. Float32 caveats as in dp-sgd-trainer.ts.
 import * as tf from '@tensorflow/tfjs';
 import { addGaussianNoise, FedtuneError, sampledGaussianEpsilon, type TensorSpec, type TrainConfig } from '@fedtune/shared';
 import { poissonSample } from '../training/dp-sgd-gradients.js';
@@ -31,8 +35,14 @@ export interface DpCausalLmOptions {
   l2Clip: number;
   /** z: noise stddev z C per coordinate on the clipped sum. 0 means no privacy (epsilon Infinity). */
   noiseMultiplier: number;
-  /** Expected rows per step; q = batchSize / train rows. Fixed here because q is part of the guarantee. */
+  /** Expected units per step; q = batchSize / units. Fixed here because q is part of the guarantee. */
   batchSize: number;
+  /**
+   * The unit of privacy: each entry lists the training rows of one unit (all rows of one patient's
+   * notes, say), which are clipped together. Every row belongs to exactly one unit. Default: each
+   * row is its own unit.
+   */
+  units?: readonly (readonly number[])[];
   /** The delta at which fit() reports epsilon, and privacySpent()'s default. */
   delta: number;
   /** 'adamw' (default; learningRate and weightDecay from the TrainConfig) or plain 'sgd'. */
@@ -51,8 +61,10 @@ export class DpCausalLmTrainer implements LocalTrainer, DpSgdCapable {
   readonly tensors: readonly TensorSpec[];
   readonly backend: string;
   readonly model: GptModel;
-  /** q = batchSize / train rows. */
+  /** q = batchSize / units. */
   readonly samplingRate: number;
+  /** The training rows of each unit of privacy. */
+  readonly units: readonly (readonly number[])[];
   private readonly inner: CausalLmTrainer;
   private readonly variables: tf.Variable[];
   private readonly size: number;
@@ -61,8 +73,9 @@ export class DpCausalLmTrainer implements LocalTrainer, DpSgdCapable {
 
   /**
    * @throws TypeError / RangeError naming the option: l2Clip not finite > 0, noiseMultiplier not
-   *   finite >= 0, batchSize not an integer in [1, train rows], delta not in (0, 1), stepsSoFar not
-   *   an integer >= 0, an unknown optimizer; and whatever CausalLmTrainer throws.
+   *   finite >= 0, batchSize not an integer in [1, units], delta not in (0, 1), stepsSoFar not
+   *   an integer >= 0, an unknown optimizer, units that do not partition the training rows; and
+   *   whatever CausalLmTrainer throws.
    */
   constructor(private readonly o: DpCausalLmTrainerOptions) {
     if (o === null || typeof o !== 'object') throw new TypeError('DpCausalLmTrainer: options must be an object');
@@ -74,7 +87,8 @@ export class DpCausalLmTrainer implements LocalTrainer, DpSgdCapable {
     if (o.optimizer !== undefined && o.optimizer !== 'adamw' && o.optimizer !== 'sgd') throw new RangeError(`optimizer must be 'adamw' or 'sgd', got ${String(o.optimizer)}`);
     if (o.train === null || typeof o.train !== 'object' || !Number.isSafeInteger(o.train.rows)) throw new TypeError('train must be a TokenBatch');
     if (o.train.rows < 1) throw new RangeError('train must hold at least one row');
-    if (o.batchSize > o.train.rows) throw new RangeError(`batchSize must be <= the ${o.train.rows} training rows, got ${o.batchSize}`);
+    this.units = o.units === undefined ? Array.from({ length: o.train.rows }, (_, i) => [i]) : checkUnits(o.units, o.train.rows);
+    if (o.batchSize > this.units.length) throw new RangeError(`batchSize must be <= the ${this.units.length} training units, got ${o.batchSize}`);
     this.inner = new CausalLmTrainer(o);
     this.model = o.model;
     this.tensors = this.inner.tensors;
@@ -85,7 +99,7 @@ export class DpCausalLmTrainer implements LocalTrainer, DpSgdCapable {
     if (named.length !== this.tensors.length || named.some((v, i) => v.name !== this.tensors[i]!.name)) throw new Error('DpCausalLmTrainer: variable order differs from CausalLmTrainer');
     this.variables = named.map((v) => v.variable);
     this.size = this.variables.reduce((s, v) => s + v.size, 0);
-    this.samplingRate = o.batchSize / o.train.rows;
+    this.samplingRate = o.batchSize / this.units.length;
     this.stepCount = o.stepsSoFar ?? 0;
   }
 
@@ -137,19 +151,22 @@ export class DpCausalLmTrainer implements LocalTrainer, DpSgdCapable {
   }
 
   /**
-   * The privatized gradient of one step on train rows `rows` (ascending, from poissonSample):
-   * (sum of per-row gradients clipped to C + N(0, (zC)^2 I)) / (q n), one tensor per federated
-   * variable (the caller disposes them), and the sum of the rows' losses. Draws noise from `random`.
-   * Does not count a step: fit() does.
+   * The privatized gradient of one step on units `sampled` (indices into `units`, from
+   * poissonSample): (sum of per-unit gradients clipped to C + N(0, (zC)^2 I)) / (q n), one tensor
+   * per federated variable (the caller disposes them), and the sum of the units' mean losses.
+   * Draws noise from `random`. Does not count a step: fit() does.
+   * @throws RangeError on a unit index out of range.
    */
-  privatizedGradient(rows: Int32Array): { grads: tf.Tensor[]; lossSum: tf.Scalar } {
+  privatizedGradient(sampled: Int32Array): { grads: tf.Tensor[]; lossSum: tf.Scalar } {
     const { l2Clip, noiseMultiplier, random } = this.o;
     const dropout = this.model.lora !== undefined && this.model.lora.dropout > 0;
     let sums: tf.Tensor[] = this.variables.map((v) => tf.zerosLike(v));
     let lossSum: tf.Scalar = tf.scalar(0);
     try {
-      for (const r of rows) {
-        const row = selectRows(this.o.train, [r]);
+      for (const u of sampled) {
+        const rows = this.units[u];
+        if (rows === undefined) throw new RangeError(`privatizedGradient: unit ${u} outside [0, ${this.units.length})`);
+        const row = selectRows(this.o.train, rows);
         const seed = dropout ? random.uint32() : undefined;
         const next = tf.tidy(() => {
           const { value, grads } = tf.variableGrads(() => maskedLoss(this.model, row, seed).loss, this.variables);
@@ -165,7 +182,7 @@ export class DpCausalLmTrainer implements LocalTrainer, DpSgdCapable {
       }
       const noise = new Float32Array(this.size);
       addGaussianNoise(random, noiseMultiplier * l2Clip, noise);
-      const expected = this.samplingRate * this.o.train.rows;
+      const expected = this.samplingRate * this.units.length;
       let offset = 0;
       const grads = tf.tidy(() =>
         this.variables.map((v, i) => {
@@ -203,7 +220,7 @@ export class DpCausalLmTrainer implements LocalTrainer, DpSgdCapable {
     let records = 0;
     try {
       for (let s = 0; s < steps; s++) {
-        const rows = poissonSample(this.o.train.rows, this.samplingRate, this.o.random);
+        const rows = poissonSample(this.units.length, this.samplingRate, this.o.random);
         const g = this.privatizedGradient(rows);
         if (adam !== null) adam.step(g.grads);
         else tf.tidy(() => this.variables.forEach((v, i) => v.assign(tf.sub(v, tf.mul(g.grads[i]!, lr)))));
@@ -256,6 +273,23 @@ export class DpCausalLmTrainer implements LocalTrainer, DpSgdCapable {
     if (!Number.isSafeInteger(out)) throw new FedtuneError('FT_ERR_CONFIG', `epochs ${e} gives too many steps`);
     return out;
   }
+}
+
+/** @throws RangeError unless `units` partitions rows 0 .. rows-1 into non-empty groups. */
+function checkUnits(units: readonly (readonly number[])[], rows: number): (readonly number[])[] {
+  if (!Array.isArray(units)) throw new TypeError('units must be an array of row lists');
+  const owner = new Int32Array(rows).fill(-1);
+  units.forEach((unit, u) => {
+    if (!Array.isArray(unit) || unit.length === 0) throw new RangeError(`units[${u}] must be a non-empty array of rows`);
+    for (const r of unit) {
+      if (!Number.isSafeInteger(r) || r < 0 || r >= rows) throw new RangeError(`units[${u}] holds row ${String(r)} outside [0, ${rows})`);
+      if (owner[r] !== -1) throw new RangeError(`row ${r} is in units ${owner[r]} and ${u}: units must not overlap`);
+      owner[r] = u;
+    }
+  });
+  const orphan = owner.indexOf(-1);
+  if (orphan >= 0) throw new RangeError(`row ${orphan} belongs to no unit`);
+  return units.map((u) => [...u]);
 }
 
 /** Builds a DP trainer and reads its initial weights. */

@@ -6,12 +6,13 @@ export { DEFAULT_LORA, LORA_TARGETS, initLoraWeights, loraParameterShapes, loraS
 export { MAX_HEADER_BYTES, parseSafetensors, serializeSafetensors, readSafetensorsFile, writeSafetensorsFile, halfToFloat, type SafeTensor, type SafetensorsDtype, type SafetensorsFile, type TensorToWrite } from './safetensors.js';
 export { configFromHuggingFace, loadGpt2, loadLora, saveLora } from './checkpoint.js';
 export { ByteTokenizer, type Tokenizer, type EncodeOptions } from './tokenizer.js';
-export { BpeTokenizer, bytesToUnicode, type BpeFiles } from './bpe-tokenizer.js';
+export { BpeTokenizer, PRETOKENIZE, bytesToUnicode, type BpeFiles } from './bpe-tokenizer.js';
+export { bpeFilesFromRanks } from './bpe-ranks.js';
 export { argmax, sampleToken, type SamplingOptions } from './sampling.js';
 export { generate, generateText, type GenerateOptions, type GenerateResult, type GenerateTextOptions } from './generate.js';
 export { IGNORE_LABEL, maskedLoss, type TokenBatch } from './loss.js';
 export { AdamW, clipByGlobalNorm, type AdamWOptions } from './adamw.js';
-export { loadJsonl, loadTextDocuments, packDocuments, packPromptCompletions, parseJsonl, selectRows, splitTrainValidation, tokenizeAndPack } from './text-data.js';
+export { loadJsonl, loadTextDocuments, packDocuments, packPromptCompletions, parseJsonl, selectRows, shuffle, splitTrainValidation, tokenizeAndPack } from './text-data.js';
 export { CausalLmTrainer, LM_TRAIN_DEFAULTS, createCausalLmTrainer, type CausalLmTrainerOptions } from './causal-lm-trainer.js';
 export * from './dp-causal-lm-trainer.js';
 export { geluTanh, layerNorm } from './fused-ops.js';

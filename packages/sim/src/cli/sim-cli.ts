@@ -3,6 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { STRATEGY_NAMES, type StrategyName, type RoundSummary } from '@fedtune/coordinator';
 import { formatCanaryTable, runCanaryExperiment } from '../canary-experiment.js';
+import { demoCommand, DEMO_HELP } from './demo-command.js';
 import { runSimulation } from '../simulation.js';
 import type { PartitionSpec } from '../workload.js';
 import { WORKLOADS } from '../workloads.js';
@@ -135,6 +136,7 @@ export function simTool(out: Write, err: Write): ToolSpec {
     about: 'A simulated federation on one machine: an embedded coordinator and N edge nodes over real sockets on loopback.',
     commands: {
       run: { summary: 'run a simulation and write its JSON report', help: RUN_HELP, run: (rest) => run(rest, out, err) },
+      demo: { summary: 'the demo: private fine-tuning that stays useful, and the proof that it does not leak', help: DEMO_HELP, run: (rest) => demoCommand(rest, out, err) },
       canary: { summary: 'the canary experiment: does a planted secret leak, with and without DP?', help: CANARY_HELP, run: (rest) => canary(rest, out, err) },
     },
   };
