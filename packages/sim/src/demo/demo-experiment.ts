@@ -121,6 +121,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
         dropout: 0,
         seed: forkSeed(o.seed, 'federation'),
         secagg: { l2Clip: s.secaggClip },
+        strategy: s.strategy,
         ...(dp ? { dp: { mode: 'local-sgd' as const, clip: s.dp.clip, noiseMultiplier: z, delta: s.dp.delta } } : {}),
         trainConfig: dp ? { steps: s.dp.stepsPerRound, learningRate: s.dp.learningRate, weightDecay: 0 } : { epochs: s.plain.epochs, batchSize: s.plain.batchSize, learningRate: s.plain.learningRate, weightDecay: 0 },
         evaluateEvery: 0,

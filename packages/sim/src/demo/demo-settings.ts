@@ -10,6 +10,8 @@ export interface DemoSettings {
   data: Omit<ClinicDataOptions, 'seed'>;
   lora: LoraConfig;
   rounds: number;
+  /** The server's optimiser, the same for both arms (DP: post-processing of the released updates). */
+  strategy: 'fedavg' | 'fedavgm';
   /** The no-DP arm: plain AdamW over each clinic's packed rows. */
   plain: { epochs: number; batchSize: number; learningRate: number };
   /** The DP arm: patient-level DP-SGD in every clinic, z solved for `targetEpsilon` over all rounds. */
@@ -22,7 +24,7 @@ export interface DemoSettings {
   secaggClip: number;
 }
 
-const LORA: LoraConfig = { rank: 4, alpha: 16, dropout: 0, targets: ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] };
+const LORA: LoraConfig = { rank: 8, alpha: 16, dropout: 0, targets: ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] };
 
 export const FULL_SETTINGS: Readonly<DemoSettings> = Object.freeze({
   quick: false,
@@ -30,6 +32,7 @@ export const FULL_SETTINGS: Readonly<DemoSettings> = Object.freeze({
   data: { clinics: 8, patientsPerClinic: 300, notesPerPatient: [2, 4] as const, heldOutFraction: 0.15, canaryClinic: 0, canaryRepeats: 12 },
   lora: LORA,
   rounds: 5,
+  strategy: 'fedavgm',
   plain: { epochs: 1, batchSize: 16, learningRate: 3e-3 },
   dp: { targetEpsilon: 8, delta: 1e-5, clip: 1, patientsPerStep: 64, stepsPerRound: 4, learningRate: 3e-3 },
   membershipNotes: 300,
@@ -42,6 +45,7 @@ export const QUICK_SETTINGS: Readonly<DemoSettings> = Object.freeze({
   data: { clinics: 8, patientsPerClinic: 80, notesPerPatient: [2, 3] as const, heldOutFraction: 0.2, canaryClinic: 0, canaryRepeats: 20 },
   lora: LORA,
   rounds: 3,
+  strategy: 'fedavgm',
   plain: { epochs: 2, batchSize: 16, learningRate: 5e-3 },
   dp: { targetEpsilon: 8, delta: 1e-5, clip: 1, patientsPerStep: 32, stepsPerRound: 6, learningRate: 2e-2 },
   membershipNotes: 200,
