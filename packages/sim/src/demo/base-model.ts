@@ -47,7 +47,7 @@ export const QUICK_BASE: Readonly<BaseModelSpec> = Object.freeze({
 });
 
 /** Bumped when the generator or the training loop changes what a spec builds. */
-const BUILD_VERSION = 2;
+const BUILD_VERSION = 3;
 
 export interface BaseModelInfo {
   dir: string;

@@ -17,15 +17,16 @@ const WEATHER = ['rain', 'snow', 'sunshine', 'fog', 'wind', 'storms'];
 const cap = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 const pick = <T>(items: readonly T[], random: RandomSource): T => items[random.int(items.length)] as T;
 
-type Sentence = (random: RandomSource, condition: string) => string;
+/** A sentence template; `c()` draws the next condition of the cycle, only when the template mentions one. */
+type Sentence = (random: RandomSource, c: () => string) => string;
 
 const SENTENCES: readonly Sentence[] = [
-  (r, c) => `${cap(c)} is a condition of the ${pick(ORGANS, r)} that doctors diagnose with scans and blood tests.`,
-  (r, c) => `${cap(c)} is usually treated with ${pick(DRUGS, r)}, and some patients also need surgery.`,
-  (r, c) => `Doctors speak of a ${pick(SEVERITIES, r)} form of ${c} when ${pick(SYMPTOMS, r)} limits daily life.`,
-  (r, c) => `${pick(PEOPLE_FIRST, r)} ${pick(PEOPLE_LAST, r)}, a ${pick(JOBS, r)} from ${pick(CITIES, r)}, suffers from a ${pick(SEVERITIES, r)} form of ${c}, the newspaper reported.`,
-  (r, c) => `In ${1950 + r.int(70)}, researchers in ${pick(CITIES, r)} published a study of ${c} in ${100 + r.int(900)} patients.`,
-  (r, c) => `The first sign of ${c} is often ${pick(SYMPTOMS, r)}, and many people wait months before they see a doctor.`,
+  (r, c) => `${cap(c())} is a condition of the ${pick(ORGANS, r)} that doctors diagnose with scans and blood tests.`,
+  (r, c) => `${cap(c())} is usually treated with ${pick(DRUGS, r)}, and some patients also need surgery.`,
+  (r, c) => `Doctors speak of a ${pick(SEVERITIES, r)} form of ${c()} when ${pick(SYMPTOMS, r)} limits daily life.`,
+  (r, c) => `${pick(PEOPLE_FIRST, r)} ${pick(PEOPLE_LAST, r)}, a ${pick(JOBS, r)} from ${pick(CITIES, r)}, suffers from a ${pick(SEVERITIES, r)} form of ${c()}, the newspaper reported.`,
+  (r, c) => `In ${1950 + r.int(70)}, researchers in ${pick(CITIES, r)} published a study of ${c()} in ${100 + r.int(900)} patients.`,
+  (r, c) => `The first sign of ${c()} is often ${pick(SYMPTOMS, r)}, and many people wait months before they see a doctor.`,
   (r) => `${pick(PEOPLE_FIRST, r)} ${pick(PEOPLE_LAST, r)} lives in ${pick(CITIES, r)} and works as a ${pick(JOBS, r)}.`,
   (r) => `The ${pick(ORGANS, r)} is an organ that the body cannot easily do without.`,
   (r) => `Last week ${pick(CITIES, r)} had ${pick(WEATHER, r)} for ${2 + r.int(6)} days, and the trains ran late.`,
@@ -34,11 +35,11 @@ const SENTENCES: readonly Sentence[] = [
 
 /** De-identified case notes as public corpora publish them: placeholders where the personal data was. */
 const CASE_NOTES: readonly Sentence[] = [
-  (r, c) => `Case ${1 + r.int(900)}: [NAME], DOB [DOB], record [ID], presented with ${pick(SYMPTOMS, r)}. Imaging confirmed ${c}.`,
-  (r, c) => `[NAME] suffers from a ${pick(SEVERITIES, r)} form of ${c} and was started on ${pick(DRUGS, r)} ${5 * (1 + r.int(40))} mg.`,
-  (r, c) => `Discharge note: [NAME] was admitted with ${c}, treated with ${pick(DRUGS, r)} and sent home after ${2 + r.int(9)} days.`,
-  (r, c) => `Telephone review with [NAME] on [PHONE]: ${pick(SYMPTOMS, r)} improving, ${c} stable, reply to [EMAIL] if worse.`,
-  (r, c) => `Outpatient letter for [NAME] ([DOB]): known ${c}; ${pick(DRUGS, r)} continued, review in ${2 + r.int(11)} weeks.`,
+  (r, c) => `Case ${1 + r.int(900)}: [NAME], DOB [DOB], record [ID], presented with ${pick(SYMPTOMS, r)}. Imaging confirmed ${c()}.`,
+  (r, c) => `[NAME] suffers from a ${pick(SEVERITIES, r)} form of ${c()} and was started on ${pick(DRUGS, r)} ${5 * (1 + r.int(40))} mg.`,
+  (r, c) => `Discharge note: [NAME] was admitted with ${c()}, treated with ${pick(DRUGS, r)} and sent home after ${2 + r.int(9)} days.`,
+  (r, c) => `Telephone review with [NAME] on [PHONE]: ${pick(SYMPTOMS, r)} improving, ${c()} stable, reply to [EMAIL] if worse.`,
+  (r, c) => `Outpatient letter for [NAME] ([DOB]): known ${c()}; ${pick(DRUGS, r)} continued, review in ${2 + r.int(11)} weeks.`,
 ];
 
 /**
@@ -64,12 +65,12 @@ export function generatePublicCorpus(paragraphs: number, random: RandomSource): 
   for (let p = 0; p < paragraphs; p++) {
     // A third of the paragraphs are de-identified case notes, one note each.
     if (random.int(3) === 0) {
-      out.push(pick(CASE_NOTES, random)(random, nextCondition()));
+      out.push(pick(CASE_NOTES, random)(random, nextCondition));
       continue;
     }
     const n = 3 + random.int(4);
     const sentences: string[] = [];
-    for (let s = 0; s < n; s++) sentences.push(pick(SENTENCES, random)(random, nextCondition()));
+    for (let s = 0; s < n; s++) sentences.push(pick(SENTENCES, random)(random, nextCondition));
     out.push(sentences.join(' '));
   }
   return out;
