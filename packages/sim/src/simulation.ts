@@ -22,6 +22,8 @@ export interface SimulationOptions {
   /** Nodes selected per round; default all. */
   clientsPerRound?: number;
   strategy?: StrategyName;
+  /** The server optimiser's step size on the mean update (default the strategy's own: 1 for FedAvg). */
+  serverLearningRate?: number;
   /**
    * Secure aggregation (SecAgg+); `l2Clip` bounds each delta for the ring encoding.
    * `trustCoordinatorDropouts` opts coordinator and nodes in to the honest-but-curious threshold.
@@ -174,7 +176,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
           },
         }),
     evaluateEvery: o.evaluateEvery ?? 1,
-    strategy: { name: o.strategy ?? 'fedavg' },
+    strategy: { name: o.strategy ?? 'fedavg', ...(o.serverLearningRate === undefined ? {} : { serverLearningRate: o.serverLearningRate }) },
     trainConfig: o.trainConfig ?? workload.trainConfig,
     seed: forkSeed(o.seed, 'coordinator'),
     fitDeadlineMs: 10 * 60_000,

@@ -19,8 +19,13 @@ export interface CausalLmTrainerOptions {
   random: RandomSource;
   /** The backend in use, for logs. */
   backend: string;
-  /** 'lora': only adapters train and travel (the default when the model has them); 'all': every weight. */
-  federate?: 'lora' | 'all';
+  /**
+   * 'lora': only adapters train and travel (the default when the model has them); 'lora-b': only
+   * their B matrices, A frozen at its shared initialisation (FFA-LoRA, Sun et al. 2024), so the
+   * mean of the nodes' updates is exactly the update of the mean adapter, A (mean B), and DP noise
+   * covers half the weights; 'all': every weight.
+   */
+  federate?: 'lora' | 'lora-b' | 'all';
 }
 
 /** fit() settings read from TrainConfig, with their defaults. */
@@ -63,8 +68,7 @@ export class CausalLmTrainer implements LocalTrainer {
   constructor(options: CausalLmTrainerOptions) {
     this.model = options.model;
     const federate = options.federate ?? (options.model.lora !== undefined ? 'lora' : 'all');
-    if (federate === 'lora' && options.model.lora === undefined) throw new RangeError("CausalLmTrainer: federate 'lora' needs a model with adapters");
-    this.vars = federate === 'lora' ? options.model.loraVariables() : [...options.model.baseVariables(), ...options.model.loraVariables()];
+    this.vars = federatedVariables(options.model, federate);
     this.tensors = this.vars.map((v) => ({ name: v.name, shape: [...v.shape] }));
     this.mirror = new Float32Array(this.vars.reduce((n, v) => n + v.variable.size, 0));
     this.train = options.train;
@@ -194,6 +198,17 @@ export class CausalLmTrainer implements LocalTrainer {
   dispose(): void {
     this.model.dispose();
   }
+}
+
+/**
+ * The variables a trainer federates, in federated order.
+ * @throws RangeError for 'lora' or 'lora-b' on a model without adapters.
+ */
+export function federatedVariables(model: GptModel, federate: 'lora' | 'lora-b' | 'all'): NamedVariable[] {
+  if (federate !== 'all' && model.lora === undefined) throw new RangeError(`CausalLmTrainer: federate '${federate}' needs a model with adapters`);
+  if (federate === 'lora') return model.loraVariables();
+  if (federate === 'lora-b') return model.loraVariables().filter((v) => v.name.endsWith('.lora_B'));
+  return [...model.baseVariables(), ...model.loraVariables()];
 }
 
 /** Builds a trainer and reads its initial weights (the mirror behind getWeights). */

@@ -25,7 +25,7 @@ import { assertMeetsRequest, type DpSgdApplied, type DpSgdCapable, type DpSgdReq
 import type { PrivacySpent, SampledGaussianEvent } from '../training/dp-sgd-trainer.js';
 import type { EvaluateOutcome, FitOutcome, LocalTrainer } from '../training/trainer.js';
 import { AdamW } from './adamw.js';
-import { CausalLmTrainer, LM_TRAIN_DEFAULTS, type CausalLmTrainerOptions } from './causal-lm-trainer.js';
+import { CausalLmTrainer, federatedVariables, LM_TRAIN_DEFAULTS, type CausalLmTrainerOptions } from './causal-lm-trainer.js';
 import { maskedLoss, type TokenBatch } from './loss.js';
 import type { GptModel } from './model.js';
 import { selectRows } from './text-data.js';
@@ -94,7 +94,7 @@ export class DpCausalLmTrainer implements LocalTrainer, DpSgdCapable {
     this.tensors = this.inner.tensors;
     this.backend = o.backend;
     const federate = o.federate ?? (o.model.lora !== undefined ? 'lora' : 'all');
-    const named = federate === 'lora' ? o.model.loraVariables() : [...o.model.baseVariables(), ...o.model.loraVariables()];
+    const named = federatedVariables(o.model, federate);
     // Same selection as the inner trainer; the flat layouts must agree.
     if (named.length !== this.tensors.length || named.some((v, i) => v.name !== this.tensors[i]!.name)) throw new Error('DpCausalLmTrainer: variable order differs from CausalLmTrainer');
     this.variables = named.map((v) => v.variable);

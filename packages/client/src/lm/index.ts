@@ -13,7 +13,7 @@ export { generate, generateText, type GenerateOptions, type GenerateResult, type
 export { IGNORE_LABEL, maskedLoss, type TokenBatch } from './loss.js';
 export { AdamW, clipByGlobalNorm, type AdamWOptions } from './adamw.js';
 export { loadJsonl, loadTextDocuments, packDocuments, packPromptCompletions, parseJsonl, selectRows, shuffle, splitTrainValidation, tokenizeAndPack } from './text-data.js';
-export { CausalLmTrainer, LM_TRAIN_DEFAULTS, createCausalLmTrainer, type CausalLmTrainerOptions } from './causal-lm-trainer.js';
+export { CausalLmTrainer, LM_TRAIN_DEFAULTS, createCausalLmTrainer, federatedVariables, type CausalLmTrainerOptions } from './causal-lm-trainer.js';
 export * from './dp-causal-lm-trainer.js';
 export { geluTanh, layerNorm } from './fused-ops.js';
 export { trainingFlopsPerToken } from './flops.js';

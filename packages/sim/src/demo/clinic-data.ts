@@ -2,7 +2,8 @@
 // in production (the clinic's register as the name dictionary, its record-number pattern as a
 // national-ID pattern), patients split into training and held-out, the canary planted k times as
 // notes of one patient AFTER redaction (it stands for the facts no redaction catches), and each
-// training patient's notes packed into rows of their own, so a patient is a unit of privacy.
+// training patient's notes packed into rows of their own (a note per row), so a patient is a unit
+// of privacy.
 import { forkSeed, nodeCryptoProvider, seededRandom } from '@fedtune/shared';
 import { emptyCounts, IGNORE_LABEL, Redactor, type PiiKind, type TokenBatch, type Tokenizer } from '@fedtune/client';
 import { generateClinics, type ClinicalNotesOptions } from './clinical-notes.js';
@@ -61,8 +62,11 @@ export function buildClinicShards(o: ClinicDataOptions): ClinicShard[] {
 }
 
 /**
- * Packs each unit's documents (each followed by EOS) into rows of `seqLen` that hold nothing of any
- * other unit, and returns the batch and each unit's rows.
+ * Packs each unit's documents into rows: every document starts a row of its own (EOS, the
+ * document, EOS, padding), a longer one continuing in the next rows, so a row never holds two
+ * documents (nor two units) and no note is read with another note in its context (a repeated
+ * sentence could otherwise be copied from the row instead of recalled). Returns the batch and
+ * each unit's rows.
  */
 export function packUnits(units: readonly (readonly string[])[], tokenizer: Tokenizer, seqLen: number, padId: number): { batch: TokenBatch; units: number[][] } {
   const rowsOf: number[][] = [];
@@ -70,17 +74,17 @@ export function packUnits(units: readonly (readonly string[])[], tokenizer: Toke
   const labels: number[] = [];
   let rows = 0;
   for (const docs of units) {
-    // EOS first too: every note is read after an EOS, as the audits prompt it.
-    const stream = [tokenizer.eosId];
-    for (const d of docs) stream.push(...tokenizer.encode(d), tokenizer.eosId);
     const mine: number[] = [];
-    for (let at = 0; at < stream.length - 1; at += seqLen) {
-      for (let t = 0; t < seqLen; t++) {
-        const i = at + t;
-        inputs.push(i < stream.length - 1 ? stream[i]! : padId);
-        labels.push(i < stream.length - 1 ? stream[i + 1]! : IGNORE_LABEL);
+    for (const d of docs) {
+      const stream = [tokenizer.eosId, ...tokenizer.encode(d), tokenizer.eosId];
+      for (let at = 0; at < stream.length - 1; at += seqLen) {
+        for (let t = 0; t < seqLen; t++) {
+          const i = at + t;
+          inputs.push(i < stream.length - 1 ? stream[i]! : padId);
+          labels.push(i < stream.length - 1 ? stream[i + 1]! : IGNORE_LABEL);
+        }
+        mine.push(rows++);
       }
-      mine.push(rows++);
     }
     rowsOf.push(mine);
   }

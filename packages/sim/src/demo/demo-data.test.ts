@@ -72,7 +72,8 @@ describe('demo data', () => {
     expect(units.flat()).toEqual(Array.from({ length: batch.rows }, (_, i) => i));
     const rowText = (r: number) => tok.decode([...batch.inputs.subarray(r * 8, (r + 1) * 8)].filter((t) => t !== pad));
     expect(units[1]!.map(rowText).join('')).toBe('<|endoftext|>x');
-    expect(units[0]!.map(rowText).join('')).toBe('<|endoftext|>abc<|endoftext|>defgh');
+    expect(units[0]!.map(rowText)).toEqual(['<|endoftext|>abc', '<|endoftext|>defgh']);
+    expect(units[2]!.map(rowText).join('')).toBe('<|endoftext|>0123456789abcdef0123');
     // The last label of a unit is its final EOS; nothing of the next unit is predicted.
     const lastRow = units[0]!.at(-1)!;
     const labels = [...batch.labels.subarray(lastRow * 8, (lastRow + 1) * 8)].filter((l) => l !== IGNORE_LABEL);

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { forkSeed, nodeCryptoProvider, noiseMultiplierForEpsilon, seededRandom } from '@fedtune/shared';
 import type { RoundSummary } from '@fedtune/coordinator';
-import { activeBackend, bootstrapAucInterval, candidateExposure, generate, lossThresholdAttack, selectRows, type GptModel, type TokenBatch } from '@fedtune/client';
+import { activeBackend, bootstrapAucInterval, candidateExposure, federatedVariables, generate, lossThresholdAttack, selectRows, type GptModel, type TokenBatch } from '@fedtune/client';
 import { runSimulation } from '../simulation.js';
 import { ensureBaseModel, loadBaseModel, type BaseModelInfo } from './base-model.js';
 import { buildClinicShards, packNotes, SECRET_CONTINUATION, SECRET_PREFIX, SECRET_SENTENCE, type ClinicShard } from './clinic-data.js';
@@ -103,12 +103,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     // z for the clinic with the fewest patients (the largest q spends the most), over every step of every round.
     const fewest = Math.min(...shards.map((c) => c.trainPatients.length));
     const q = Math.min(1, s.dp.patientsPerStep / fewest);
-    const steps = s.rounds * s.dp.stepsPerRound;
+    const steps = s.dp.rounds * s.dp.stepsPerRound;
     const z = noiseMultiplierForEpsilon({ targetEpsilon: s.dp.targetEpsilon, delta: s.dp.delta, samplingRate: q, steps });
     const runs: DemoRun[] = [];
     for (const dp of (o.arms ?? ['plain', 'dp']).map((a) => a === 'dp')) {
       const name = dp ? `SecAgg + patient-level DP-SGD (epsilon ${s.dp.targetEpsilon})` : 'SecAgg, no DP';
-      o.onEvent?.({ kind: 'arm', name, rounds: s.rounds });
+      const armRounds = dp ? s.dp.rounds : s.plain.rounds;
+      o.onEvent?.({ kind: 'arm', name, rounds: armRounds });
       const models: { round: number; weights: Float32Array; epsilon: number | null }[] = [];
       const epsilons = new Map<number, number | null>();
       const t0 = performance.now();
@@ -116,12 +117,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
         model: DEMO_MODEL,
         dataset: DEMO_DATASET,
         clients: s.data.clinics,
-        rounds: s.rounds,
+        rounds: armRounds,
         partition: { kind: 'iid' },
         dropout: 0,
         seed: forkSeed(o.seed, 'federation'),
         secagg: { l2Clip: s.secaggClip },
         strategy: s.strategy,
+        serverLearningRate: s.serverLearningRate,
         ...(dp ? { dp: { mode: 'local-sgd' as const, clip: s.dp.clip, noiseMultiplier: z, delta: s.dp.delta } } : {}),
         trainConfig: dp ? { steps: s.dp.stepsPerRound, learningRate: s.dp.learningRate, weightDecay: 0 } : { epochs: s.plain.epochs, batchSize: s.plain.batchSize, learningRate: s.plain.learningRate, weightDecay: 0 },
         evaluateEvery: 0,
@@ -202,21 +204,21 @@ function redactionSummary(shards: readonly ClinicShard[]): DemoReport['redaction
 function explainChoice(s: DemoSettings, q: number, z: number, steps: number, fewest: number): string {
   const clinics = s.data.clinics;
   // User-level DP across clinics instead: every clinic each round (q = 1), the same epsilon over the rounds.
-  const zUser = noiseMultiplierForEpsilon({ targetEpsilon: s.dp.targetEpsilon, delta: s.dp.delta, samplingRate: 1, steps: s.rounds });
+  const zUser = noiseMultiplierForEpsilon({ targetEpsilon: s.dp.targetEpsilon, delta: s.dp.delta, samplingRate: 1, steps: s.dp.rounds });
   return (
     `Mode: local DP-SGD in every clinic with the patient as the unit of privacy (all of a patient's notes sampled and clipped together, C = ${s.dp.clip}), under SecAgg. ` +
     `Each clinic samples patients at q = ${q.toFixed(3)} (${s.dp.patientsPerStep} expected of its ${fewest}+ patients) for ${steps} steps in all; z = ${z.toFixed(3)} makes that epsilon <= ${s.dp.targetEpsilon} at delta ${s.dp.delta}, ` +
     `and since each patient belongs to one clinic the guarantee holds for the federation too (the secret's ${s.data.canaryRepeats} copies are one patient's notes, so it covers all of them). ` +
-    `Why not user-level DP across the ${clinics} clinics: at the same epsilon over ${s.rounds} rounds with every clinic in each, z = ${zUser.toFixed(2)} on the sum of ${clinics} clipped updates, ` +
+    `Why not user-level DP across the ${clinics} clinics: at the same epsilon over ${s.dp.rounds} rounds with every clinic in each, z = ${zUser.toFixed(2)} on the sum of ${clinics} clipped updates, ` +
     `noise of norm about ${((zUser * Math.sqrt(adapterSize(s))) / clinics).toFixed(0)} C on the mean update against a signal of at most C: it would protect a whole clinic by drowning the model. ` +
     `A patient is the honest unit here; a clinic is not one person.`
   );
 }
 
-/** LoRA parameters of the demo's model (rank r on each target of each layer). */
+/** Federated weights of the demo's model: the B matrices (rank r x out) of each target of each layer. */
 function adapterSize(s: DemoSettings): number {
   const d = s.base.model.nEmbd;
-  const per = { 'attn.c_attn': d + 3 * d, 'attn.c_proj': 2 * d, 'mlp.c_fc': d + 4 * d, 'mlp.c_proj': 4 * d + d } as const;
+  const per = { 'attn.c_attn': 3 * d, 'attn.c_proj': d, 'mlp.c_fc': 4 * d, 'mlp.c_proj': d } as const;
   return s.base.model.nLayer * s.lora.targets.reduce((n, t) => n + s.lora.rank * per[t], 0);
 }
 
@@ -251,7 +253,7 @@ class Analyst {
     private readonly seed: string,
   ) {
     this.candidates = CONDITION_NAMES.map((c) => `${CANDIDATE_PREFIX}${c}`);
-    this.variables = model.loraVariables().map((v) => v.variable);
+    this.variables = federatedVariables(model, 'lora-b').map((v) => v.variable);
     this.initial = flat(this.variables);
   }
 

@@ -9,13 +9,14 @@ export interface DemoSettings {
   base: BaseModelSpec;
   data: Omit<ClinicDataOptions, 'seed'>;
   lora: LoraConfig;
-  rounds: number;
   /** The server's optimiser, the same for both arms (DP: post-processing of the released updates). */
   strategy: 'fedavg' | 'fedavgm';
+  /** The server's step on the mean update, the same for both arms. */
+  serverLearningRate: number;
   /** The no-DP arm: plain AdamW over each clinic's packed rows. */
-  plain: { epochs: number; batchSize: number; learningRate: number };
+  plain: { rounds: number; epochs: number; batchSize: number; learningRate: number };
   /** The DP arm: patient-level DP-SGD in every clinic, z solved for `targetEpsilon` over all rounds. */
-  dp: { targetEpsilon: number; delta: number; clip: number; patientsPerStep: number; stepsPerRound: number; learningRate: number };
+  dp: { rounds: number; targetEpsilon: number; delta: number; clip: number; patientsPerStep: number; stepsPerRound: number; learningRate: number };
   /** Candidate conditions for exposure (the whole list when undefined). */
   candidates?: number;
   /** Member and non-member notes for membership inference. */
@@ -31,10 +32,10 @@ export const FULL_SETTINGS: Readonly<DemoSettings> = Object.freeze({
   base: FULL_BASE,
   data: { clinics: 8, patientsPerClinic: 300, notesPerPatient: [2, 4] as const, heldOutFraction: 0.15, canaryClinic: 0, canaryRepeats: 20 },
   lora: LORA,
-  rounds: 5,
   strategy: 'fedavg',
-  plain: { epochs: 1, batchSize: 16, learningRate: 5e-3 },
-  dp: { targetEpsilon: 8, delta: 1e-5, clip: 1, patientsPerStep: 64, stepsPerRound: 4, learningRate: 2e-2 },
+  serverLearningRate: 1,
+  plain: { rounds: 5, epochs: 1, batchSize: 16, learningRate: 2e-2 },
+  dp: { rounds: 5, targetEpsilon: 8, delta: 1e-5, clip: 1, patientsPerStep: 64, stepsPerRound: 4, learningRate: 2e-2 },
   membershipNotes: 300,
   secaggClip: 1000,
 });
@@ -42,12 +43,12 @@ export const FULL_SETTINGS: Readonly<DemoSettings> = Object.freeze({
 export const QUICK_SETTINGS: Readonly<DemoSettings> = Object.freeze({
   quick: true,
   base: QUICK_BASE,
-  data: { clinics: 8, patientsPerClinic: 80, notesPerPatient: [2, 3] as const, heldOutFraction: 0.2, canaryClinic: 0, canaryRepeats: 20 },
+  data: { clinics: 8, patientsPerClinic: 60, notesPerPatient: [2, 3] as const, heldOutFraction: 0.25, canaryClinic: 0, canaryRepeats: 100 },
   lora: LORA,
-  rounds: 3,
   strategy: 'fedavg',
-  plain: { epochs: 2, batchSize: 16, learningRate: 5e-3 },
-  dp: { targetEpsilon: 8, delta: 1e-5, clip: 1, patientsPerStep: 32, stepsPerRound: 6, learningRate: 2e-2 },
+  serverLearningRate: 1,
+  plain: { rounds: 8, epochs: 2, batchSize: 16, learningRate: 3e-2 },
+  dp: { rounds: 3, targetEpsilon: 8, delta: 1e-5, clip: 1, patientsPerStep: 32, stepsPerRound: 6, learningRate: 2e-2 },
   membershipNotes: 200,
   secaggClip: 1000,
 });

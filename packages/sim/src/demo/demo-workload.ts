@@ -63,6 +63,7 @@ export const demoWorkload: Workload = {
       const { batch, units } = packUnits(shard.trainPatients, tokenizer, config.contextLength, tokenizer.padId);
       const base = {
         model,
+        federate: 'lora-b' as const,
         train: batch,
         validation: packNotes(shard.heldOutNotes, tokenizer, config.contextLength, tokenizer.padId),
         random: seededRandom(nodeCryptoProvider, forkSeed(p.data.seed, `node-${i}`)),
