@@ -335,6 +335,8 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       throw new FedtuneError('FT_ERR_BOUND', `numExamples ${msg.numExamples} > the limit of ${this.deps.settings.maxExamplesPerNode}`);
     }
     e.reports.push({ numExamples: msg.numExamples, loss: msg.loss, metrics: msg.metrics });
+    // Its instruction is done: selectable again at once, before the next round is drawn.
+    this.deps.transport.contributed(node);
     e.wake();
   }
 
