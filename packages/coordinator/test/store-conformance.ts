@@ -221,7 +221,7 @@ export function describeStoreConformance(name: string, fresh: () => Promise<Stor
             const round = i + 1;
             const ledger = Array.from({ length: p.aborted ? 0 : p.ledgerEntries }, () => entry(round));
             appended.push(...ledger);
-            const c = p.aborted
+            const c: RoundCommit = p.aborted
               ? { round, summary: summary(round, { status: 'aborted' as const, modelVersion: current }), model: null, ledger, participants: [], at }
               : roundCommit(round, round, { ledger });
             if (!p.aborted) current = c.model!.version;

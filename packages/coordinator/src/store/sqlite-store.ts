@@ -159,11 +159,13 @@ export class SqliteStore implements Store {
       if (row === undefined) return null;
       const lastRound = Number(row.last_round);
       const completed = this.db.prepare("SELECT COUNT(*) AS n FROM rounds WHERE status = 'completed'").get() as Row;
+      // Rounds completed before the store existed (a migrated data directory) have no rows.
+      const offset = Number(this.metaSync('completed_offset') ?? 0);
       return {
         lastRound,
         modelVersion: (row.model_version as string | null) ?? null,
         strategyState: row.strategy_state === null ? null : this.json(row.strategy_state, `strategy-state:${lastRound}`),
-        completedRounds: Number(completed.n),
+        completedRounds: Number(completed.n) + offset,
       };
     });
   }
@@ -195,6 +197,9 @@ export class SqliteStore implements Store {
           }
           fp('commit:model-written', c.round);
         }
+        if (c.modelInfo !== undefined) {
+          db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run('model_info', JSON.stringify(c.modelInfo));
+        }
         if (c.summary !== null) {
           const s = c.summary;
           db.prepare('INSERT INTO rounds (round, status, model_version, epsilon, summary, committed_at) VALUES (?, ?, ?, ?, ?, ?)').run(c.round, s.status, s.modelVersion, s.epsilon, JSON.stringify(s), c.at);
@@ -207,7 +212,7 @@ export class SqliteStore implements Store {
         for (const p of c.participants) {
           part.run(c.round, p.node, p.outcome, p.stage);
           count.run(p.outcome === 'contributed' ? 1 : 0, c.at, p.node);
-          if (p.outcome !== 'contributed') drop.run(c.at, p.node, JSON.stringify({ round: c.round, reason: p.outcome, stage: p.stage }));
+          if (p.outcome !== 'contributed' && p.outcome !== 'round-aborted') drop.run(c.at, p.node, JSON.stringify({ round: c.round, reason: p.outcome, stage: p.stage }));
         }
         const version = c.model?.version ?? ((prev?.model_version as string | null | undefined) ?? null);
         const strategy = c.strategyState === undefined ? undefined : c.strategyState === null ? null : this.sealJson(c.strategyState, `strategy-state:${c.round}`);

@@ -21,8 +21,11 @@ export interface RunState {
 /** How one selected node fared in a round. */
 export interface Participation {
   node: string;
-  /** `contributed`: its update is in the round's aggregate; otherwise why it left the round. */
-  outcome: 'contributed' | 'disconnected' | 'deadline' | 'rejected' | 'failed';
+  /**
+   * `contributed`: its update is in the round's aggregate; `round-aborted`: it reported, but the
+   * round aborted; otherwise why it left the round.
+   */
+  outcome: 'contributed' | 'round-aborted' | 'disconnected' | 'deadline' | 'rejected' | 'failed';
   /** The stage it left at (`collect`, `secagg:<Stage>`), null when it contributed. */
   stage: string | null;
 }
@@ -40,6 +43,8 @@ export interface RoundCommit {
   /** Privacy-ledger entries this round appended (in order). */
   ledger: readonly LedgerEntry[];
   participants: readonly Participation[];
+  /** What the model is (format, LoRA rank and targets, the base it adapts), set with the initial model. */
+  modelInfo?: Readonly<Record<string, string>>;
   /** Wall-clock time of the commit (ms since the epoch), from the coordinator's clock. */
   at: number;
 }
