@@ -14,3 +14,5 @@ export { AdamW, clipByGlobalNorm, type AdamWOptions } from './adamw.js';
 export { loadJsonl, loadTextDocuments, packDocuments, packPromptCompletions, parseJsonl, selectRows, splitTrainValidation, tokenizeAndPack } from './text-data.js';
 export { CausalLmTrainer, LM_TRAIN_DEFAULTS, createCausalLmTrainer, type CausalLmTrainerOptions } from './causal-lm-trainer.js';
 export * from './dp-causal-lm-trainer.js';
+export { bannedNextTokens, blockRepeats } from './no-repeat-ngram.js';
+export { loadGenerationModel, loraInfo, wholeModelInfo, type GenerationModel } from './saved-model.js';

@@ -10,8 +10,10 @@ import { SqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
 
 export interface OpenStoreOptions {
-  /** Read only, beside a running coordinator (export, dashboard). */
+  /** Read only, beside a running coordinator (the dashboard command). */
   readonly?: boolean;
+  /** An existing store, beside its coordinator, for reading and audit entries (export). */
+  shared?: boolean;
   env?: NodeJS.ProcessEnv;
   failpoint?: Failpoint;
 }
@@ -48,7 +50,7 @@ export async function readAtRestKey(config: Pick<CoordinatorConfig, 'store'>, en
  */
 export async function openStore(config: Pick<CoordinatorConfig, 'dataDir' | 'store'>, crypto: CryptoProvider, o: OpenStoreOptions = {}): Promise<Store> {
   const path = storePath(config);
-  if (path !== ':memory:' && o.readonly !== true) await mkdir(dirname(path), { recursive: true });
+  if (path !== ':memory:' && o.readonly !== true && o.shared !== true) await mkdir(dirname(path), { recursive: true });
   return SqliteStore.open({
     path,
     crypto,
@@ -57,6 +59,7 @@ export async function openStore(config: Pick<CoordinatorConfig, 'dataDir' | 'sto
     synchronous: config.store.synchronous,
     auditMaxRows: config.store.auditMaxRows,
     readonly: o.readonly === true,
+    shared: o.shared === true,
     failpoint: o.failpoint ?? failpointsFrom(),
   });
 }

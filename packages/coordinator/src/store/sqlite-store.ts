@@ -21,8 +21,13 @@ export interface SqliteStoreOptions {
   key: Uint8Array | null;
   /** `full` (default): each round is on disk when its commit returns, power loss included; `normal`: safe against a crashed process, not a lost machine. */
   synchronous?: 'full' | 'normal';
-  /** Open for reading only (export, dashboard), beside a running coordinator. */
+  /** Open for reading only (the dashboard command), beside a running coordinator. */
   readonly?: boolean;
+  /**
+   * Open an existing store beside its coordinator, without taking the writer's lock: for tools
+   * that read and only append to the audit log (export). SQLite serialises their writes.
+   */
+  shared?: boolean;
   /** Audit rows kept (oldest dropped first). */
   auditMaxRows?: number;
   failpoint?: Failpoint;
@@ -65,10 +70,10 @@ export class SqliteStore implements Store {
    */
   static async open(o: SqliteStoreOptions): Promise<SqliteStore> {
     const memory = o.path === ':memory:';
-    const release = memory || o.readonly === true ? () => {} : lockStore(o.path);
+    const release = memory || o.readonly === true || o.shared === true ? () => {} : lockStore(o.path);
     let db: Database.Database;
     try {
-      db = new Database(o.path, o.readonly === true ? { readonly: true, fileMustExist: true } : {});
+      db = new Database(o.path, o.readonly === true ? { readonly: true, fileMustExist: true } : o.shared === true ? { fileMustExist: true } : {});
     } catch (err) {
       release();
       throw storeError(`cannot open ${o.path}`, err);
@@ -101,7 +106,7 @@ export class SqliteStore implements Store {
   private checkSchemaAndKey(): void {
     const version = this.metaSync('schema_version');
     if (version === null) {
-      if (this.o.readonly === true) throw new FedtuneError('FT_ERR_STORE', `${this.o.path} holds no fedtune store`);
+      if (this.o.readonly === true || this.o.shared === true) throw new FedtuneError('FT_ERR_STORE', `${this.o.path} holds no fedtune store`);
       const put = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
       this.db.transaction(() => {
         put.run('schema_version', String(SCHEMA_VERSION));
