@@ -10,6 +10,8 @@ export interface UnknownKey {
   key: string;
   /** The closest known key at that level, when one is close. */
   suggestion: string | null;
+  /** Set when the problem is not a key but an array where a section (an object) belongs. */
+  notAnObject?: true;
 }
 
 function editDistance(a: string, b: string): number {
@@ -55,6 +57,8 @@ function discriminant(schema: TSchema): [string, unknown] | null {
 /** Every key in `value` the schema does not name, depth first. */
 export function unknownKeys(schema: TSchema, value: unknown, path = ''): UnknownKey[] {
   const kind = (schema as { [Kind]?: string })[Kind];
+  // TypeBox's defaults would fill an array as if it were the section: refuse it here.
+  if (kind === 'Object' && Array.isArray(value)) return [{ path: path || '/', key: path.split('/').pop() ?? '', suggestion: null, notAnObject: true }];
   if (kind === 'Object' && isPlainObject(value)) {
     const props = (schema as unknown as { properties: Record<string, TSchema> }).properties;
     const known = Object.keys(props);

@@ -235,6 +235,7 @@ export function resolveConfig(input: unknown): CoordinatorConfig {
   const unknown = unknownKeys(CoordinatorConfigSchema, input ?? {});
   if (unknown.length > 0) {
     const u = unknown[0]!;
+    if (u.notAnObject === true) throw new FedtuneError('FT_ERR_CONFIG', `${u.path}: must be an object, not an array`);
     const more = unknown.length > 1 ? ` (and ${unknown.length - 1} more: ${unknown.slice(1, 4).map((k) => k.path).join(', ')})` : '';
     throw new FedtuneError('FT_ERR_CONFIG', `${u.path}: unknown key ${JSON.stringify(u.key)}${u.suggestion === null ? '' : ` (did you mean ${JSON.stringify(u.suggestion)}?)`}${more}`);
   }
