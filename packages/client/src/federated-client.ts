@@ -221,6 +221,11 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     this.socket.on('hello:challenge', (frame) => this.receive('hello:challenge', frame, (m) => this.setChallenge(m.nonce)));
     this.socket.on('disconnect', (reason) => {
       this.challenge = this.nextChallenge();
+      // Whatever was in flight belonged to that connection's rounds: the coordinator has dropped
+      // this node from them. Nothing of it may reach the next session (socket.io would otherwise
+      // send buffered frames on reconnection), and the SecAgg secrets of that session go.
+      (this.socket as unknown as { sendBuffer: unknown[] }).sendBuffer = [];
+      this.secagg.forget();
       this.emit('disconnected', reason);
       // socket.io retries a lost transport by itself, but not a disconnect the server made (a
       // graceful restart closes every connection that way): retry that here, with jitter.
@@ -366,6 +371,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     onSent?: (bytes: number) => void,
   ): Promise<Exclude<ReplyOf<E>, { ok: false }>> {
     const timeout = this.options.requestTimeoutMs ?? 120_000;
+    if (!this.socket.connected) throw new FedtuneError('FT_ERR_DEADLINE', `${event}: not connected to the coordinator`);
     const encoded = encodeMessage(event, message);
     onSent?.(encoded.byteLength);
     const withTimeout = this.socket.timeout(timeout);

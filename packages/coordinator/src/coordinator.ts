@@ -288,6 +288,22 @@ export class Coordinator {
     }
   }
 
+  /** Whether the store held a run that had already run all its rounds when this coordinator started. */
+  get resumedFinished(): boolean {
+    return this.resumed.lastRound >= this.config.rounds;
+  }
+
+  /**
+   * After a restart that found the run already over, nodes that were mid-run when the previous
+   * process died may still be reconnecting: they are told training finished when they join.
+   * Resolves once `minNodes` of them were told, or after `ms`.
+   */
+  async tellLateNodes(ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.sockets.toldLateNodes(this.config.minNodes), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
+  }
+
   /**
    * Stops training and closes every connection and the store. Nodes are told the coordinator is
    * restarting unless training already ended (they then had training:finished), so they keep

@@ -7,6 +7,9 @@ import { UsageError, parseFlags, type Write } from '@fedtune/shared/cli';
 import { loadConfigFile, resolveConfig, type CoordinatorConfig } from '../config.js';
 import { Coordinator } from '../coordinator.js';
 
+/** How long a coordinator restarted after the end waits to tell nodes still reconnecting. */
+const LATE_NODES_MS = 10_000;
+
 /** Where serve keeps its store when the config names none. */
 export const DEFAULT_DATA_DIR = 'fedtune-data';
 
@@ -70,6 +73,10 @@ export async function runServeCommand(args: string[], out: Write, err: Write): P
     const { url } = await coordinator.listen();
     out(`fedtune coordinator listening on ${url} (${config.rounds} rounds, strategy ${config.strategy.name}, store ${coordinator.db.description})\n`);
     await coordinator.run();
+    if (coordinator.resumedFinished && !stopping) {
+      out(`the run in the store had already finished: telling nodes that reconnect (for up to ${LATE_NODES_MS / 1000} s)\n`);
+      await Promise.race([coordinator.tellLateNodes(LATE_NODES_MS), stopped]);
+    }
     const o = coordinator.outcome;
     const model = o?.modelVersion ?? 'none';
     if (o === null || o.status === 'stopped') {

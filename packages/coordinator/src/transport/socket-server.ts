@@ -101,6 +101,9 @@ export class SocketServer implements NodeTransport {
   private engine: Inbound | null = null;
   /** Set once training ended: a node that joins later is told at once. */
   private finished: TrainingFinished | null = null;
+  /** Nodes told of the end on joining late, and who waits for how many of them. */
+  private toldLate = 0;
+  private lateWaiters: { n: number; resolve: () => void }[] = [];
 
   constructor(
     io: FedtuneServer,
@@ -225,6 +228,12 @@ export class SocketServer implements NodeTransport {
     for (const s of this.sessions.values()) s.socket.emit('training:finished', frame);
   }
 
+  /** Resolves once `n` nodes that joined after the end have been told of it. */
+  toldLateNodes(n: number): Promise<void> {
+    if (this.toldLate >= n) return Promise.resolve();
+    return new Promise((resolve) => this.lateWaiters.push({ n, resolve }));
+  }
+
   /** Tells every node the coordinator is stopping to restart: they keep their state and come back. */
   broadcastRestarting(message: CoordinatorRestarting): void {
     const frame = encodeMessage('coordinator:restarting', message);
@@ -342,7 +351,14 @@ export class SocketServer implements NodeTransport {
       }
       session = { id: claimed.id, socket, token: claimed.token, address, name: msg.nodeName, backend: msg.backend, since: this.deps.now(), layout: msg.layout };
       const finished = this.finished;
-      if (finished !== null) setImmediate(() => socket.emit('training:finished', encodeMessage('training:finished', finished)));
+      if (finished !== null) {
+        setImmediate(() => {
+          socket.emit('training:finished', encodeMessage('training:finished', finished));
+          this.toldLate++;
+          for (const w of this.lateWaiters.filter((x) => this.toldLate >= x.n)) w.resolve();
+          this.lateWaiters = this.lateWaiters.filter((x) => this.toldLate < x.n);
+        });
+      }
       this.sessions.set(claimed.id, session);
       this.perToken.set(claimed.token.key, (this.perToken.get(claimed.token.key) ?? 0) + 1);
       logger.info('node joined', { node: claimed.id, name: msg.nodeName, backend: msg.backend, token: claimed.token.label, nodes: this.sessions.size });
