@@ -46,6 +46,7 @@
     // A new series (a stage seen for the first time) needs a new chart; otherwise only new data.
     if (existing && existing.fedtuneLabels.join('|') === spec.labels.join('|')) {
       existing.setData(spec.data);
+      holder.setAttribute('data-points', String(spec.data[0].length));
       return;
     }
     if (existing) existing.destroy();
@@ -64,7 +65,8 @@
       width: 420,
       height: 220,
       scales: { x: { time: false } },
-      axes: [{ label: 'round' }, {}],
+      // Rounds are whole numbers: no tick between two of them.
+      axes: [{ label: 'round', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000] }, {}],
       series: [{ label: 'round' }].concat(spec.labels.map(function (label, i) {
         return { label: label, stroke: COLOURS[i % COLOURS.length], width: 2, points: { show: true, size: 5 } };
       })),
@@ -72,6 +74,8 @@
     var chart = new uPlot(opts, spec.data, holder);
     chart.fedtuneLabels = spec.labels.slice();
     charts[spec.id] = chart;
+    // How many rounds the chart shows, for anyone (a test, a screen reader) reading the page.
+    holder.setAttribute('data-points', String(spec.data[0].length));
   }
 
   function get(url) {
@@ -90,7 +94,14 @@
       get('/?fragment=1').then(function (r) { return r.text(); }),
     ]).then(function (both) {
       chartSpecs(both[0].rounds).forEach(draw);
-      document.getElementById('live').innerHTML = both[1];
+      // Swap in the server-rendered (escaped) parts; the charts between them stay.
+      var fresh = document.createElement('template');
+      fresh.innerHTML = both[1];
+      ['live-head', 'live-tables'].forEach(function (id) {
+        var next = fresh.content.getElementById(id);
+        var now = document.getElementById(id);
+        if (next && now) now.replaceWith(next);
+      });
       document.body.setAttribute('data-rounds', String(both[0].rounds.length));
     }).catch(function (err) {
       document.body.setAttribute('data-error', String(err && err.message));

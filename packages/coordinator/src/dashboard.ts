@@ -66,15 +66,18 @@ function roundRows(rounds: readonly RoundSummary[]): string {
     .join('\n');
 }
 
-/** The part of the page the script refreshes: state line, banner, node and round tables. */
+/** The parts of the page the script refreshes: the state line and banner; the node and round tables. */
 export function renderFragment(s: DashboardStatus, nodes: { total: number; nodes: readonly NodeStatus[] }): string {
   const last = s.rounds.at(-1);
   const eps = [...s.rounds].reverse().find((r) => r.epsilon !== null);
-  return `<p id="state"><span class="k">state</span> ${esc(s.engine)} &middot; <span class="k">nodes connected</span> ${s.nodes} &middot; <span class="k">round</span> ${last?.round ?? 0}/${s.config.rounds}
+  return `<div id="live-head">
+<p id="state"><span class="k">state</span> ${esc(s.engine)} &middot; <span class="k">nodes connected</span> ${s.nodes} &middot; <span class="k">round</span> ${last?.round ?? 0}/${s.config.rounds}
  &middot; <span class="k">strategy</span> ${esc(s.config.strategy)} &middot; <span class="k">secure aggregation</span> ${s.config.secagg ? 'on' : 'off'}
  &middot; <span class="k">DP</span> ${esc(s.config.dp)}${eps?.epsilon != null ? ` (epsilon ${eps.epsilon.toFixed(3)}, delta ${eps.delta})` : ''}</p>
 <p><span class="k">model</span> <code>${esc(s.modelVersion ?? 'none yet')}</code></p>
 ${banner(s)}
+</div>
+<div id="live-tables">
 <h2>Nodes <span class="k">(${nodes.total})</span></h2>
 <table id="nodes"><thead><tr><th>id</th><th>name</th><th>status</th><th>backend</th><th>rounds counted/selected</th><th>first seen (UTC)</th><th>last seen (UTC)</th></tr></thead>
 <tbody>
@@ -84,7 +87,8 @@ ${nodeRows(nodes.nodes) || '<tr><td colspan="7">no node has joined yet</td></tr>
 <table id="rounds"><thead><tr><th>round</th><th>status</th><th>survivors</th><th>dropped at</th><th>train loss</th><th>eval loss</th><th>accuracy</th><th>epsilon</th><th>upload B/node</th><th>ms</th></tr></thead>
 <tbody>
 ${roundRows(s.rounds) || '<tr><td colspan="10">no rounds yet</td></tr>'}
-</tbody></table>`;
+</tbody></table>
+</div>`;
 }
 
 /** The whole page. */
@@ -95,10 +99,8 @@ export function renderDashboard(s: DashboardStatus, nodes: { total: number; node
 </head><body>
 <h1>fedtune coordinator</h1>
 <div id="live">
-${renderFragment(s, nodes)}
+${renderFragment(s, nodes).replace('<div id="live-tables">', '<div id="charts"><noscript>The charts need JavaScript; the tables below hold the same figures.</noscript></div>\n<div id="live-tables">')}
 </div>
-<h2>Charts</h2>
-<div id="charts"><noscript>The charts need JavaScript; the tables above hold the same figures.</noscript></div>
 <p class="k">JSON: <a href="/api/status">/api/status</a> &middot; <a href="/api/nodes/known">/api/nodes/known</a> &middot; <a href="/api/models">/api/models</a> &middot; metrics: <a href="/metrics">/metrics</a></p>
 <script src="/assets/uplot.js"></script><script src="/assets/dashboard.js"></script>
 </body></html>
