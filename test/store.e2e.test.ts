@@ -179,7 +179,7 @@ describe('the store across restarts', () => {
   });
 
   it('keeps an audit log: start, the config without clear tokens, auth failures, refusals and drops with reasons', async () => {
-    const { coordinator, url } = await startCoordinator({ ...plain(1, 2), limits: { maxUpdateNorm: 0.5 } }, zeros);
+    const { coordinator, url } = await startCoordinator({ ...plain(1, 2), limits: { maxUpdateNorm: 2 } }, zeros);
     const bad = new RawNode(url);
     expect(await bad.hello('wrong-token-0123456789abcdef')).toMatchObject({ ok: false });
     // One node's update is far outside the bound: refused and dropped.
@@ -195,5 +195,10 @@ describe('the store across restarts', () => {
     expect(log.find((e) => e.kind === 'auth-failure')).toMatchObject({ address: expect.stringContaining('127.0.0.1'), code: 'FT_ERR_AUTH' });
     expect(log.find((e) => e.kind === 'refusal')).toMatchObject({ code: 'FT_ERR_BOUND', detail: { round: 1 } });
     expect(log.find((e) => e.kind === 'drop')).toMatchObject({ detail: { round: 1, reason: 'rejected', stage: 'collect' } });
+    // The same log, paged, behind the admin token.
+    expect((await fetch(`${url}/api/audit`)).status).toBe(401);
+    const page = (await (await fetch(`${url}/api/audit?kind=drop&limit=10`, admin)).json()) as { entries: { kind: string }[]; next: number };
+    expect(page.entries.map((e) => e.kind)).toEqual(['drop']);
+    expect((await fetch(`${url}/api/audit?kind=secrets`, admin)).status).toBe(400);
   });
 });

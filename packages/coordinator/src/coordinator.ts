@@ -150,6 +150,7 @@ export class Coordinator {
         this.audit({ kind: 'tag', detail: { version, tag } });
       },
       outcome: () => this.engine?.outcome ?? null,
+      audit: (afterId, limit, kind) => this.db.auditLog(afterId, limit, kind),
     };
   }
 

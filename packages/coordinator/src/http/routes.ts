@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EngineState, TrainingOutcome } from '../round/round-engine.js';
 import type { RoundSummary } from '../round/round-summary.js';
 import type { SessionInfo } from '../transport/socket-server.js';
-import type { ModelInfo, NodeRecord } from '../store/store.js';
+import type { AuditEntry, AuditKind, ModelInfo, NodeRecord } from '../store/store.js';
 import { dashboardAsset, renderDashboard, renderFragment, type DashboardConfig, type DashboardStatus } from '../dashboard.js';
 import type { Metrics } from '../metrics.js';
 import type { AdminAuth } from './admin-auth.js';
@@ -30,7 +30,10 @@ export interface CoordinatorView {
   models(): Promise<ModelInfo[]>;
   tagModel(version: string, tag: string): Promise<void>;
   outcome(): TrainingOutcome | null;
+  audit(afterId: number, limit: number, kind?: AuditKind): Promise<AuditEntry[]>;
 }
+
+const AUDIT_KINDS: readonly AuditKind[] = ['start', 'stop', 'config', 'migration', 'auth-failure', 'refusal', 'drop', 'revocation', 'export', 'tag'];
 
 export interface RouteDeps {
   view: CoordinatorView;
@@ -183,6 +186,11 @@ export function createRoutes(deps: RouteDeps): (req: IncomingMessage, res: Serve
           return json(res, 404, { error: { code: 'FT_ERR_UNKNOWN_MODEL', message: (err as Error).message.slice(0, 256) } });
         }
         json(res, 200, { version, tag });
+      } else if (path === '/api/audit' && req.method === 'GET') {
+        const kind = params.get('kind');
+        if (kind !== null && !(AUDIT_KINDS as readonly string[]).includes(kind)) return json(res, 400, { error: { code: 'FT_ERR_MALFORMED', message: `kind must be one of ${AUDIT_KINDS.join(', ')}` } });
+        const entries = await view.audit(intParam(params, 'after', 0, Number.MAX_SAFE_INTEGER), intParam(params, 'limit', 100, MAX_PAGE), (kind ?? undefined) as AuditKind | undefined);
+        json(res, 200, { entries, next: entries.at(-1)?.id ?? null });
       } else if (path === '/api/tokens' && req.method === 'GET') {
         json(res, 200, { tokens: view.tokens() });
       } else if (path === '/api/tokens/revoke' && req.method === 'POST') {

@@ -41,5 +41,6 @@ export async function storedRunView(db: Store, config: CoordinatorConfig): Promi
       throw new Error('the dashboard command reads the store; tag with the coordinator running');
     },
     outcome: () => outcome,
+    audit: (afterId, limit, kind) => db.auditLog(afterId, limit, kind),
   };
 }
