@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import { nodeCryptoProvider as crypto } from '../crypto/node-crypto.js';
 import { seededRandom } from '../crypto/random.js';
-import type { FedtuneError } from '../errors/catalogue.js';
 import { clientAdvertiseKeys } from './client-advertise.js';
 import { clientConsistency } from './client-consistency.js';
 import { clientMaskChunk, clientMaskVector, clientMaskedInput } from './client-masked-input.js';
@@ -15,6 +14,7 @@ import type { ConsistencyRequest, ShareKeysRequest, UnmaskRequest } from './mess
 import { serverFinishAdvertise, serverReceiveAdvertise } from './server-advertise.js';
 import { serverFinishMaskedInput, serverReceiveMaskedChunk } from './server-masked-input.js';
 import { serverFinishShareKeys, serverReceiveShareKeys } from './server-share.js';
+import { thrownCode } from './test-helpers.js';
 import { createSecAggServer } from './server-state.js';
 
 const env = { crypto, rng: seededRandom(crypto, 'refusals') };
@@ -22,14 +22,7 @@ const ids = ['a', 'b', 'c', 'd', 'e'];
 const identities = new Map(ids.map((id) => [id, ed25519KeyPairFromSeed(crypto.sha256(new TextEncoder().encode(`id/${id}`)))]));
 const identityKeys = new Map([...identities].map(([id, kp]) => [id, kp.publicKey]));
 
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    return (e as FedtuneError).code ?? (e as Error).name;
-  }
-  return 'no error';
-}
+const code = thrownCode;
 
 /** Runs a 5-node all-to-all round (t = 3) up to the requests of `until`. */
 function runTo(active: boolean, until: 'ShareKeys' | 'MaskedInput' | 'AfterMasked', vectorLength = 8) {

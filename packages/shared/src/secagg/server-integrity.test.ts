@@ -6,7 +6,6 @@
 import { describe, expect, it } from 'vitest';
 import { nodeCryptoProvider as crypto } from '../crypto/node-crypto.js';
 import { seededRandom } from '../crypto/random.js';
-import type { FedtuneError } from '../errors/catalogue.js';
 import { clientAdvertiseKeys } from './client-advertise.js';
 import { clientMaskChunk, clientMaskedInput } from './client-masked-input.js';
 import { clientShareKeys } from './client-share.js';
@@ -19,19 +18,13 @@ import { serverFinishShareKeys, serverReceiveShareKeys } from './server-share.js
 import { type SecAggServerState, createSecAggServer } from './server-state.js';
 import { serverFinishUnmask, serverReceiveUnmask, serverUnmaskAll } from './server-unmask.js';
 import { shamirCombine } from './shamir.js';
+import { thrownCode } from './test-helpers.js';
 
 const env = { crypto, rng: seededRandom(crypto, 'integrity') };
 const ids = ['a', 'b', 'c', 'd', 'e'];
 const inputs = new Map(ids.map((id, i) => [id, Uint32Array.from({ length: 8 }, (_, j) => (i + 1) * 1000 + j)]));
 
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    return (e as FedtuneError).code ?? (e as Error).name;
-  }
-  return 'no error';
-}
+const code = thrownCode;
 
 /** A 5-node all-to-all round (t = 3) run to the unmask requests; every input arrives. */
 function toUnmask(tamperShares?: (from: string, msg: ReturnType<typeof clientShareKeys>['message']) => void) {

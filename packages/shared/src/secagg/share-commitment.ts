@@ -5,6 +5,7 @@
 // A holder that flips one bit of a share it reveals is caught, named and dropped, and the secret is
 // rebuilt from the honest shares instead of silently corrupting the sum (the attack in issue 10).
 // Also a commitment to the self-mask seed b_u, checked after it is rebuilt.
+import { concatBytes, u32be } from '../crypto/bytes.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { assertBytes, assertId, assertInt } from './assert.js';
 
@@ -12,20 +13,6 @@ const LABEL = new TextEncoder().encode('fedtune-secagg-share-commitment-v1\0');
 const SEED_LABEL = new TextEncoder().encode('fedtune-secagg-seed-commitment-v1\0');
 
 export type ShareKind = 'b' | 's';
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-function u32(n: number): Uint8Array {
-  return new Uint8Array([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
-}
 
 /** The commitment to one share. @throws TypeError / RangeError for a bad round, id, x, nonce or share. */
 export function shareCommitment(crypto: CryptoProvider, round: number, owner: string, x: number, kind: ShareKind, nonce: Uint8Array, y: Uint8Array): Uint8Array {
@@ -35,7 +22,7 @@ export function shareCommitment(crypto: CryptoProvider, round: number, owner: st
   assertBytes('nonce', nonce, 32);
   assertBytes('y', y);
   const id = new TextEncoder().encode(owner);
-  return crypto.sha256(concat([LABEL, u32(round), u32(id.length), id, u32(x), new TextEncoder().encode(kind), nonce, u32(y.length), y]));
+  return crypto.sha256(concatBytes([LABEL, u32be(round), u32be(id.length), id, u32be(x), new TextEncoder().encode(kind), nonce, u32be(y.length), y]));
 }
 
 /** The commitment to a node's self-mask seed b_u (32 random bytes: a plain hash hides it). */
@@ -44,5 +31,5 @@ export function seedCommitment(crypto: CryptoProvider, round: number, owner: str
   assertId('owner', owner);
   assertBytes('seed', seed, 32);
   const id = new TextEncoder().encode(owner);
-  return crypto.sha256(concat([SEED_LABEL, u32(round), u32(id.length), id, seed]));
+  return crypto.sha256(concatBytes([SEED_LABEL, u32be(round), u32be(id.length), id, seed]));
 }
