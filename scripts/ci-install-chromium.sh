@@ -5,18 +5,9 @@
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 
-log() { printf 'ci-install-chromium: %s\n' "$*"; }
-
-# A mirror hiccup should not cost a CI run: try apt three times.
-retry() {
-  n=1
-  until "$@"; do
-    [ "$n" -ge 3 ] && return 1
-    log "attempt $n of: $* failed; retrying in $((n * 10)) s"
-    sleep $((n * 10))
-    n=$((n + 1))
-  done
-}
+CI_LOG_PREFIX=ci-install-chromium
+# shellcheck source=scripts/ci-apt.sh
+. "$(dirname "$0")/ci-apt.sh"
 
 if command -v chromium >/dev/null 2>&1; then
   log "$(chromium --version 2>/dev/null || echo chromium) already installed; nothing to do"

@@ -2,29 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { dashboardAsset, renderDashboard, renderFragment } from './dashboard.js';
 import type { NodeStatus } from './http/routes.js';
 import type { RoundSummary } from './round/round-summary.js';
+import { summary } from '../test/store-conformance.js';
 
-const round = (over: Partial<RoundSummary>): RoundSummary => ({
-  round: 1,
-  status: 'completed',
-  abortReason: null,
-  selected: 3,
-  survivors: 2,
-  dropped: 1,
-  droppedDetail: [{ node: 'n1', reason: 'disconnected', stage: 'secagg:ShareKeys' }],
-  trainLoss: 0.5,
-  fitMetrics: {},
-  evalLoss: 0.25,
-  evalAccuracy: 0.75,
-  evalMetrics: { accuracy: 0.75 },
-  evalSkipped: null,
-  epsilon: 1.5,
-  delta: 1e-5,
-  uploadBytesPerClient: 1024,
-  durationMs: 12,
-  modelVersion: 'a'.repeat(64),
-  secagg: null,
-  ...over,
-});
+const round = (over: Partial<RoundSummary>): RoundSummary =>
+  summary(over.round ?? 1, {
+    selected: 3,
+    dropped: 1,
+    droppedDetail: [{ node: 'n1', reason: 'disconnected', stage: 'secagg:ShareKeys' }],
+    trainLoss: 0.5,
+    evalLoss: 0.25,
+    evalAccuracy: 0.75,
+    evalMetrics: { accuracy: 0.75 },
+    epsilon: 1.5,
+    delta: 1e-5,
+    uploadBytesPerClient: 1024,
+    durationMs: 12,
+    modelVersion: 'a'.repeat(64),
+    ...over,
+  });
 
 const node = (over: Partial<NodeStatus>): NodeStatus => ({
   id: 'ab'.repeat(16),

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nodeCryptoProvider, weightsVersion, type LedgerEntry, type Weights } from '@fedtune/shared';
-import type { RetentionPolicy, RoundCommit, RoundSummary, Store } from '@fedtune/coordinator';
+import { newRound, summariseCollection, type RetentionPolicy, type RoundCommit, type RoundSummary, type Store } from '@fedtune/coordinator';
 
 export interface StoreOpenOptions {
   key?: Uint8Array | null;
@@ -28,29 +28,11 @@ function versioned(w: Weights): { version: string; weights: Weights } {
   return { version: weightsVersion(nodeCryptoProvider, w), weights: w };
 }
 
+/** A completed round of two nodes, as the engine summarises one (then `over`). */
 export function summary(round: number, over: Partial<RoundSummary> = {}): RoundSummary {
-  return {
-    round,
-    status: 'completed',
-    abortReason: null,
-    selected: 2,
-    survivors: 2,
-    dropped: 0,
-    droppedDetail: [],
-    trainLoss: 1 / round,
-    fitMetrics: { trainLoss: 1 / round },
-    evalLoss: null,
-    evalAccuracy: null,
-    evalMetrics: {},
-    evalSkipped: null,
-    epsilon: null,
-    delta: null,
-    uploadBytesPerClient: 100 * round,
-    durationMs: 5,
-    modelVersion: null,
-    secagg: null,
-    ...over,
-  };
+  const state = { ...newRound(round, ['a'.repeat(32), 'b'.repeat(32)], 2, 2), stage: 'aggregate' as const, reported: new Set(['a'.repeat(32), 'b'.repeat(32)]) };
+  const s = summariseCollection(state, new Map([['a'.repeat(32), 100 * round]]), 5);
+  return { ...s, trainLoss: 1 / round, fitMetrics: { trainLoss: 1 / round }, ...over };
 }
 
 function entry(round: number): LedgerEntry {
