@@ -22,6 +22,13 @@ async function newToken(label: string) {
 
 const readWeights = async (path: string) => weightsFromSafetensors(new Uint8Array(await readFile(path)));
 
+/** [start, end) of tensor i in the flat vector. */
+function offsetOf(tensors: readonly { shape: readonly number[] }[], i: number): [number, number] {
+  const size = (t: { shape: readonly number[] }) => t.shape.reduce((a, b) => a * b, 1);
+  const start = tensors.slice(0, i).reduce((n, t) => n + size(t), 0);
+  return [start, start + size(tensors[i]!)];
+}
+
 describe('the README deployment, as written', () => {
   it('token, serve, join --save, a SIGTERM restart the nodes survive, the dashboard from the store, export', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fedtune-deploy-'));
@@ -166,8 +173,8 @@ describe('the README deployment, language models', () => {
     };
     const viaAdapters = await greedy(['--base', base, '--adapters', adapters]);
     expect(await greedy(['--base', merged])).toBe(viaAdapters);
-    // The adapters changed the model: the plain base continues differently.
-    expect(await greedy(['--base', base])).not.toBe(viaAdapters);
+    // Training moved the adapters off their start (B starts at zero), so the merge changed the base.
+    expect(file.weights.tensors.some((t, i) => t.name.endsWith('lora_B') && file.weights.data.subarray(...offsetOf(file.weights.tensors, i)).some((v) => v !== 0))).toBe(true);
   });
 });
 
