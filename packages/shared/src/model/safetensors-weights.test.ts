@@ -28,6 +28,9 @@ describe('weights as safetensors', () => {
   it('keeps the order where JSON would not: integer-like names sort first in a JS object', () => {
     const w = { tensors: [{ name: 'b', shape: [1] }, { name: '10', shape: [1] }, { name: '2', shape: [1] }], data: new Float32Array([1, 2, 3]) };
     expect(weightsFromSafetensors(weightsToSafetensors(w)).weights).toEqual(w);
+    // A hostile name is a name: "__proto__" was silently dropped (set as the header's prototype).
+    const odd = { tensors: [{ name: '__proto__', shape: [1] }, { name: 'constructor', shape: [1] }], data: new Float32Array([7, 8]) };
+    expect(weightsFromSafetensors(weightsToSafetensors(odd)).weights).toEqual(odd);
     // Without the order in the metadata a file is read in header order.
     const plain = serializeSafetensors([{ name: 'x', shape: [2], data: new Float32Array([5, 6]) }]);
     expect(weightsFromSafetensors(plain).weights).toEqual({ tensors: [{ name: 'x', shape: [2] }], data: new Float32Array([5, 6]) });

@@ -176,7 +176,8 @@ export function halfToFloat(h: number): number {
  * @throws RangeError on a duplicate name or a shape that does not match the data.
  */
 export function serializeSafetensors(tensors: readonly TensorToWrite[], metadata?: Record<string, string>): Uint8Array {
-  const header: Record<string, unknown> = {};
+  // No prototype: a tensor named "__proto__" is a key like any other, not a prototype to set.
+  const header: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (metadata !== undefined) header['__metadata__'] = { ...metadata };
   let offset = 0;
   for (const t of tensors) {
