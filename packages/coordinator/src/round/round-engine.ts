@@ -24,7 +24,8 @@ import {
 } from '@fedtune/shared';
 import type { Logger } from '../logger.js';
 import type { ModelStore } from '../model/model-store.js';
-import type { Participation, RoundCommit } from '../store/store.js';
+import type { RoundCommit } from '../store/store.js';
+import { participantsOf, trainingOutcome, type TrainingOutcome } from './round-outcome.js';
 import type { EvaluateReport, Strategy, UpdateAggregator } from '../strategy/strategy.js';
 import type { Clock } from './clock.js';
 import { PlainAggregator, type Weighting } from './plain-aggregator.js';
@@ -34,6 +35,8 @@ import { dpPopulation, selectCohort, selectUnderDp, type SelectionRule } from '.
 import { Semaphore } from './semaphore.js';
 import { awaitStage } from './stage-deadline.js';
 import type { NodeTransport } from './transport.js';
+
+export type { TrainingOutcome } from './round-outcome.js';
 import { UpdateAssembler } from './update-assembler.js';
 import { aggregateSecurely, roundRing, type SecAggConfig } from '../secagg/secure-aggregation.js';
 import type { SecAggSession } from '../secagg/secagg-session.js';
@@ -103,15 +106,6 @@ export interface EngineDeps {
   audit?: (event: { node: string; round: number; code: string; message: string }) => void;
 }
 
-/** How training ended, as nodes and the command line report it. */
-export interface TrainingOutcome {
-  status: 'completed' | 'incomplete' | 'failed' | 'stopped';
-  reason: string;
-  /** Completed rounds of the whole run (before a restart too). */
-  completedRounds: number;
-  rounds: number;
-  modelVersion: string | null;
-}
 
 interface Upload {
   header: FitBegin;
@@ -258,19 +252,22 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       this.emit('round', summary);
     }
     if (this.engineState !== 'failed') this.engineState = signal.aborted ? 'stopped' : 'finished';
-    const modelVersion = this.deps.store.current?.version ?? null;
-    const counts = { completedRounds: this.completed, rounds: settings.rounds, modelVersion };
-    if (signal.aborted && this.engineState !== 'failed') {
+    this.finalOutcome = trainingOutcome({
+      stopped: signal.aborted && this.engineState !== 'failed',
+      failed: this.engineState === 'failed',
+      stopReason,
+      lastRound: this.lastRound,
+      completedRounds: this.completed,
+      rounds: settings.rounds,
+      modelVersion: this.deps.store.current?.version ?? null,
+    });
+    const o = this.finalOutcome;
+    if (o.status === 'stopped') {
       // A stop is not the end of training: the coordinator tells nodes it is restarting.
-      this.finalOutcome = { status: 'stopped', reason: `stopped after round ${this.lastRound} of ${settings.rounds}`, ...counts };
       logger.info('training stopped', { round: this.lastRound });
     } else {
-      const status = this.engineState === 'failed' ? 'failed' : this.completed >= settings.rounds ? 'completed' : 'incomplete';
-      const base = stopReason ?? `ran ${settings.rounds} rounds`;
-      const reason = status === 'completed' ? `completed ${settings.rounds} rounds` : `${base}; ${this.completed} of ${settings.rounds} rounds completed`;
-      this.finalOutcome = { status, reason, ...counts };
-      transport.broadcastFinished({ reason, modelVersion, status, completedRounds: this.completed, rounds: settings.rounds });
-      logger.info('training finished', { reason, status });
+      transport.broadcastFinished({ reason: o.reason, modelVersion: o.modelVersion, status: o.status, completedRounds: o.completedRounds, rounds: o.rounds });
+      logger.info('training finished', { reason: o.reason, status: o.status });
     }
     this.emit('finished', this.finalOutcome.reason);
     return summaries;
@@ -698,13 +695,4 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     await wait.closed;
     return strategy.aggregateEvaluate(round, e.reports);
   }
-}
-
-/** Who took part in a round and how: every reporting node with `reported`, every dropped one with its reason. */
-function participantsOf(summary: RoundSummary, reported: Iterable<string>, reportedOutcome: 'contributed' | 'round-aborted'): Participation[] {
-  const dropped = new Map(summary.droppedDetail.map((d) => [d.node, d]));
-  const out: Participation[] = [];
-  for (const node of reported) if (!dropped.has(node)) out.push({ node, outcome: reportedOutcome, stage: null });
-  for (const d of dropped.values()) if (d.reason !== 'surplus') out.push({ node: d.node, outcome: d.reason, stage: d.stage });
-  return out;
 }
