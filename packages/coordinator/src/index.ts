@@ -14,6 +14,7 @@ export * from './store/store.js';
 export * from './store/sqlite-store.js';
 export * from './store/at-rest-seal.js';
 export * from './store/failpoints.js';
+export * from './store/open-store.js';
 export * from './round/clock.js';
 export * from './round/round-engine.js';
 export * from './round/round-state.js';
