@@ -80,7 +80,10 @@ describe('what one node sends under each DP mode (issue 15, item 4)', () => {
     for (const { event, message } of sent) {
       switch (event) {
         case 'hello':
-          for (const k of keysOf(message)) expect(['backend', 'identity', 'nodeName', 'protocolVersion', 'resumeNodeId', 'resumeSecret', 'token']).toContain(k);
+          // `layout`: the federated tensors' names and shapes (issue 11), the architecture every
+          // update's length already shows; never a value.
+          for (const k of keysOf(message)) expect(['backend', 'identity', 'layout', 'nodeName', 'protocolVersion', 'resumeNodeId', 'resumeSecret', 'token']).toContain(k);
+          for (const t of (message.layout ?? []) as { name: string; shape: number[] }[]) expect(keysOf(t)).toEqual(['name', 'shape']);
           break;
         case 'ready':
           expect(message).toEqual({});

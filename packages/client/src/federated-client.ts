@@ -1,11 +1,15 @@
-// The edge-node SDK: connects to a coordinator, authenticates, reconnects with backoff, fetches
-// the global model only when its hash changed, trains with a LocalTrainer, and streams back the
-// weight delta chunk by chunk, waiting for each acknowledgement (backpressure).
+// The edge-node SDK: connects to a coordinator, authenticates, reconnects with backoff (also after
+// a coordinator's graceful restart, which socket.io alone would not retry), fetches the global
+// model only when its hash changed, trains with a LocalTrainer, and streams back the weight delta
+// chunk by chunk, waiting for each acknowledgement (backpressure). `ended` says truthfully how it
+// ended: training completed, training ended short, or this node was refused for good.
 import { EventEmitter } from 'node:events';
 import {
   CHUNK_ELEMENTS,
   FedtuneError,
+  LAYOUT_MISMATCH_HINT,
   PROTOCOL_VERSION,
+  describeLayoutMismatch,
   chunkCount,
   chunkView,
   DiscreteGaussian,
@@ -80,6 +84,8 @@ export interface FederatedClientOptions {
   /** Enrolled Ed25519 identity and the other nodes' enrolled keys (SecAgg active mode). */
   identity?: Ed25519KeyPair;
   identityKeys?: ReadonlyMap<string, Uint8Array>;
+  /** What this node's weights are, sent with its initial weights (for exports): format, LoRA rank, base. */
+  modelInfo?: Record<string, string>;
   /**
    * SecAgg, opt-in: trust the coordinator to report dropouts truly (honest-but-curious), which
    * lets it use thresholds t <= k/2 (sparse graphs at high dropout). Default false: this node
@@ -101,12 +107,26 @@ export interface FederatedClientEvents {
   evaluated: [{ round: number; loss: number }];
   roundEnd: [RoundEnd];
   finished: [TrainingFinished];
+  /** The coordinator is stopping to restart: this node keeps its state and reconnects. */
+  restarting: [{ reason: string; retryInMs: number }];
+  /** How this node's participation ended (see `ended`). */
+  ended: [ClientEnd];
   dropped: [{ round: number; point: DropPoint }];
   disconnected: [string];
   error: [FedtuneError];
 }
 
 type FedtuneClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/**
+ * How a node's part in training ended. `ok` only when the coordinator says every configured round
+ * completed; otherwise `reason` says why (rounds aborted, the privacy budget, a refusal of this
+ * node that no reconnection can fix: a bad or revoked token, another protocol, another model).
+ */
+export type ClientEnd = { ok: true; finished: TrainingFinished } | { ok: false; reason: string; finished?: TrainingFinished; error?: FedtuneError };
+
+/** Refusals no reconnection fixes. */
+const FATAL_CODES = new Set(['FT_ERR_AUTH', 'FT_ERR_VERSION', 'FT_ERR_SHAPE']);
 
 class InjectedDrop extends Error {}
 
@@ -142,6 +162,12 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private queued = 0;
   private closed = false;
   private readonly finishedPromise: Promise<TrainingFinished>;
+  private readonly endedPromise: Promise<ClientEnd>;
+  private resolveEnded!: (e: ClientEnd) => void;
+  private endState: ClientEnd | null = null;
+  /** Set by a restart notice: the next server-side disconnect is expected, and retried after this. */
+  private restartRetryMs: number | null = null;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly random: RandomSource;
   private readonly secagg: SecAggParticipant;
   /** Set once a fit ran under DP: from then on this node answers no evaluation request (issue 15, item 4). */
@@ -152,6 +178,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     super();
     this.crypto = options.crypto ?? nodeCryptoProvider;
     this.finishedPromise = new Promise((r) => (this.resolveFinished = r));
+    this.endedPromise = new Promise((r) => (this.resolveEnded = r));
     const initialDelayMs = options.reconnect?.initialDelayMs ?? 500;
     const maxDelayMs = options.reconnect?.maxDelayMs ?? 10_000;
     this.socket = io(options.url, {
@@ -171,14 +198,42 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       this.receive('training:finished', frame, (m) => {
         this.emit('finished', m);
         this.resolveFinished(m);
+        const ok = m.status === undefined || m.status === 'completed';
+        this.end(ok ? { ok, finished: m } : { ok, finished: m, reason: m.reason });
       }),
     );
-    this.socket.on('fedtune:error', (frame) => this.receive('fedtune:error', frame, (m) => this.emit('error', FedtuneError.fromWire(m))));
+    this.socket.on('coordinator:restarting', (frame) =>
+      this.receive('coordinator:restarting', frame, (m) => {
+        const maxDelayMs = options.reconnect?.maxDelayMs ?? 10_000;
+        this.restartRetryMs = Math.min(m.retryAfterMs, maxDelayMs);
+        this.emit('restarting', { reason: m.reason, retryInMs: this.restartRetryMs });
+      }),
+    );
+    this.socket.on('fedtune:error', (frame) =>
+      this.receive('fedtune:error', frame, (m) => {
+        const err = FedtuneError.fromWire(m);
+        this.emit('error', err);
+        // A refusal sent as a notice (a revoked token, a model the federation does not train) is final.
+        if (FATAL_CODES.has(err.code)) this.failFor(err);
+      }),
+    );
     this.challenge = this.nextChallenge();
     this.socket.on('hello:challenge', (frame) => this.receive('hello:challenge', frame, (m) => this.setChallenge(m.nonce)));
     this.socket.on('disconnect', (reason) => {
       this.challenge = this.nextChallenge();
+      // Whatever was in flight belonged to that connection's rounds: the coordinator has dropped
+      // this node from them. Nothing of it may reach the next session (socket.io would otherwise
+      // send buffered frames on reconnection), and the SecAgg secrets of that session go.
+      (this.socket as unknown as { sendBuffer: unknown[] }).sendBuffer = [];
+      this.secagg.forget();
       this.emit('disconnected', reason);
+      // socket.io retries a lost transport by itself, but not a disconnect the server made (a
+      // graceful restart closes every connection that way): retry that here, with jitter.
+      if (reason === 'io server disconnect' && !this.closed && this.endState === null) {
+        const base = this.restartRetryMs ?? initialDelayMs;
+        this.restartRetryMs = null;
+        this.scheduleReconnect(base * (0.5 + this.random.float()));
+      }
     });
     let failedAttempts = 0;
     this.socket.on('connect', () => (failedAttempts = 0));
@@ -211,6 +266,31 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     this.socket.on('secagg:abort', (f) => this.receive('secagg:abort', f, (m) => this.secagg.onAbort(m.round)));
   }
 
+  private scheduleReconnect(delayMs: number): void {
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (!this.closed && !this.socket.connected) this.socket.connect();
+    }, delayMs);
+  }
+
+  /** Records how participation ended (the first reason wins). */
+  private end(e: ClientEnd): void {
+    if (this.endState !== null) return;
+    this.endState = e;
+    this.emit('ended', e);
+    this.resolveEnded(e);
+  }
+
+  /** A refusal no reconnection can fix: stop reconnecting and end with it. */
+  private failFor(err: FedtuneError): void {
+    this.closed = true;
+    this.socket.io.reconnection(false);
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.socket.disconnect();
+    this.end({ ok: false, reason: `${err.code}: ${err.message}`, error: err });
+  }
+
   private nextChallenge(): Promise<Uint8Array> {
     return new Promise((resolve) => (this.setChallenge = resolve));
   }
@@ -223,6 +303,11 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   /** Resolves when the coordinator announces the end of training. */
   get finished(): Promise<TrainingFinished> {
     return this.finishedPromise;
+  }
+
+  /** Resolves when this node's part ends: training finished (completed or not), or a final refusal. */
+  get ended(): Promise<ClientEnd> {
+    return this.endedPromise;
   }
 
   /**
@@ -240,10 +325,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
             first = false;
           },
           (err: FedtuneError) => {
-            if (err.code === 'FT_ERR_AUTH' || err.code === 'FT_ERR_VERSION') {
-              this.closed = true;
-              this.socket.io.reconnection(false);
-              this.socket.disconnect();
+            if (FATAL_CODES.has(err.code)) {
+              this.failFor(err);
             } else if (err.code === 'FT_ERR_LIMIT') {
               // A session cap or an address back-off: the coordinator hung up; try again later.
               const retryMs = this.options.reconnect?.maxDelayMs ?? 10_000;
@@ -263,9 +346,20 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
     this.socket.io.reconnection(false);
     this.socket.disconnect();
     this.options.trainer.dispose();
+    this.end({ ok: false, reason: 'closed by this node before training finished' });
+  }
+
+  /**
+   * The weights of a model version, from memory when held, else fetched from the coordinator
+   * (e.g. the final model, to keep it on the node).
+   * @throws FedtuneError FT_ERR_UNKNOWN_MODEL, FT_ERR_SHAPE, FT_ERR_DEADLINE (see the fetch).
+   */
+  async fetchModel(version: string): Promise<Weights> {
+    return this.ensureModel(version);
   }
 
   // ---- requests -----------------------------------------------------------------------------
@@ -277,6 +371,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     onSent?: (bytes: number) => void,
   ): Promise<Exclude<ReplyOf<E>, { ok: false }>> {
     const timeout = this.options.requestTimeoutMs ?? 120_000;
+    if (!this.socket.connected) throw new FedtuneError('FT_ERR_DEADLINE', `${event}: not connected to the coordinator`);
     const encoded = encodeMessage(event, message);
     onSent?.(encoded.byteLength);
     const withTimeout = this.socket.timeout(timeout);
@@ -305,6 +400,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       token: this.options.token,
       ...(this.options.nodeName === undefined ? {} : { nodeName: this.options.nodeName }),
       backend: this.options.trainer.backend,
+      layout: this.options.trainer.tensors.map((t) => ({ name: t.name, shape: [...t.shape] })),
       ...proof,
     });
     this.nodeId = reply.nodeId;
@@ -367,7 +463,12 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     }
     const weights: Weights = { tensors: manifest.tensors, data };
     if (weightsVersion(this.crypto, weights) !== version) throw new FedtuneError('FT_ERR_MALFORMED', 'model content does not match its version hash');
-    if (!sameLayout(weights.tensors, this.options.trainer.tensors)) throw new FedtuneError('FT_ERR_SHAPE', 'global model layout differs from the local model');
+    if (!sameLayout(weights.tensors, this.options.trainer.tensors)) {
+      const err = new FedtuneError('FT_ERR_SHAPE', `${describeLayoutMismatch(this.options.trainer.tensors, weights.tensors)}: ${LAYOUT_MISMATCH_HINT}`);
+      // Every later round would fail the same way: say so once, and stop.
+      setImmediate(() => this.failFor(err));
+      throw err;
+    }
     this.global = { version, weights };
     this.emit('model', { version, fetched: true });
     return weights;
@@ -469,7 +570,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       numExamples,
       metrics,
       ...(attestation === undefined ? {} : { dp: attestation }),
-      ...(m.task === 'init' ? { tensors: this.options.trainer.tensors.map((t) => ({ name: t.name, shape: [...t.shape] })) } : {}),
+      ...(m.task === 'init' ? { tensors: this.options.trainer.tensors.map((t) => ({ name: t.name, shape: [...t.shape] })), ...(this.options.modelInfo === undefined ? {} : { modelInfo: this.options.modelInfo }) } : {}),
     });
     const totalChunks = chunkCount(vector.length, CHUNK_ELEMENTS);
     let bytes = 0;

@@ -50,6 +50,11 @@ export class SecAggParticipant {
   private encoded: Uint32Array | null = null;
   private state: SecAggClientState | null = null;
   private chain: Promise<void> = Promise.resolve();
+  /**
+   * Bumped by every prepare and forget: a stage step that fails after its session was superseded
+   * (a coordinator restarted and re-runs the same round number) must not wipe the new one.
+   */
+  private generation = 0;
 
   constructor(private readonly deps: SecAggParticipantDeps) {}
 
@@ -60,8 +65,9 @@ export class SecAggParticipant {
     this.encoded = encoded;
   }
 
-  /** Drops every secret of the current round. */
+  /** Drops every secret of the current round (also when the connection is lost: that session is over). */
   forget(): void {
+    this.generation++;
     if (this.state !== null) this.state = clientAbort(this.state);
     this.state = null;
     this.encoded = null;
@@ -148,10 +154,12 @@ export class SecAggParticipant {
         this.deps.onDrop?.(round, stage);
         return;
       }
+      const generation = this.generation;
       try {
         await run();
       } catch (err) {
-        this.forget();
+        // Only the session this step belonged to ends; a newer one (prepared meanwhile) stays.
+        if (generation === this.generation) this.forget();
         this.deps.onError(err instanceof FedtuneError ? err : new FedtuneError('FT_ERR_INTERNAL', String(err)));
       }
     });

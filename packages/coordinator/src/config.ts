@@ -1,10 +1,12 @@
 // The coordinator's configuration: one TypeBox schema gives the type, the defaults and the
-// validation of a config file, so a bad file fails at start with FT_ERR_CONFIG naming the key.
+// validation of a config file, so a bad file fails at start with FT_ERR_CONFIG naming the key;
+// a key the schema does not know, at any depth, is refused too (config-keys.ts).
 import { readFile } from 'node:fs/promises';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { FedtuneError, TrainConfig } from '@fedtune/shared';
 import { STRATEGY_NAMES } from './strategy/create-strategy.js';
+import { unknownKeys } from './config-keys.js';
 
 const PositiveInt = Type.Integer({ minimum: 1 });
 const HexHash = Type.String({ pattern: '^[0-9a-f]{64}$' });
@@ -158,8 +160,51 @@ export const CoordinatorConfigSchema = Type.Object({
   unmaskWorkers: Type.Optional(Type.Integer({ minimum: 0, maximum: 256 })),
   /** Updates buffered at once; further uploads wait for a slot (backpressure bounds memory). */
   uploadSlots: Type.Integer({ minimum: 1, maximum: 1024, default: 8 }),
-  /** Where model versions and round state are kept; absent: memory only (no resume). */
+  /**
+   * Where the store lives (`<dataDir>/fedtune.db`, SQLite): rounds, model versions, the ledger,
+   * strategy state, nodes and the audit log. Absent: an in-memory store (no resume).
+   */
   dataDir: Type.Optional(Type.String()),
+  /** The durable store (issue 11). */
+  store: Type.Object(
+    {
+      kind: Type.Literal('sqlite', { default: 'sqlite' }),
+      /** The database file; default `<dataDir>/fedtune.db`. */
+      path: Type.Optional(Type.String({ minLength: 1 })),
+      retention: Type.Object(
+        {
+          /** Model versions whose weights are kept (the current one always is). */
+          keepLast: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10 }),
+          /** Also keep, tagged `round-N`, the model of every round that is a multiple of this; 0 never. */
+          keepEvery: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
+        },
+        { default: {}, additionalProperties: false },
+      ),
+      /** `full`: a committed round survives power loss; `normal`: a crashed process only (faster). */
+      synchronous: Type.Union([Type.Literal('full'), Type.Literal('normal')], { default: 'full' }),
+      /** Seal model weights, strategy state and the ledger (XSalsa20-Poly1305) with a 32-byte key from an environment variable or a file. */
+      encryption: Type.Optional(
+        Type.Object(
+          {
+            keyEnv: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' })),
+            keyFile: Type.Optional(Type.String({ minLength: 1 })),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+      /** Node identities remembered (least recently seen forgotten first). */
+      maxNodes: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 100_000 }),
+      /** Audit-log rows kept (oldest dropped first). */
+      auditMaxRows: Type.Integer({ minimum: 1000, maximum: 1_000_000_000, default: 1_000_000 }),
+    },
+    { default: {}, additionalProperties: false },
+  ),
+  /**
+   * A safetensors file of float32 tensors to start from, instead of asking a node for its initial
+   * weights (the names, shapes and order must be the nodes' federated weights: a file from
+   * `fedtune-coordinator export` or `fedtune-client join --save` is). Ignored when resuming.
+   */
+  initialCheckpoint: Type.Optional(Type.String({ minLength: 1 })),
   /**
    * Seed for what carries no privacy: cohort selection when DP is off, the SecAgg graph's shuffle,
    * the node asked for initial weights. DP noise, DP sampling and secret keys always come from the
@@ -173,10 +218,11 @@ export const CoordinatorConfigSchema = Type.Object({
 
 export type CoordinatorConfig = Static<typeof CoordinatorConfigSchema>;
 /** What callers may pass: any key may be left out, and nested sections take their defaults too. */
-export type CoordinatorConfigInput = Partial<Omit<CoordinatorConfig, 'secagg' | 'dp' | 'limits'>> & {
+export type CoordinatorConfigInput = Partial<Omit<CoordinatorConfig, 'secagg' | 'dp' | 'limits' | 'store'>> & {
   secagg?: Partial<NonNullable<CoordinatorConfig['secagg']>>;
   dp?: Partial<NonNullable<CoordinatorConfig['dp']>>;
   limits?: Partial<CoordinatorConfig['limits']>;
+  store?: Partial<Omit<CoordinatorConfig['store'], 'retention'>> & { retention?: Partial<CoordinatorConfig['store']['retention']> };
 };
 
 export const DEFAULT_DEADLINES = { fitDeadlineMs: 10 * 60_000, evaluateDeadlineMs: 5 * 60_000, helloTimeoutMs: 10_000 } as const;
@@ -186,6 +232,13 @@ export const DEFAULT_DEADLINES = { fitDeadlineMs: 10 * 60_000, evaluateDeadlineM
  * @throws FedtuneError FT_ERR_CONFIG naming the first bad key.
  */
 export function resolveConfig(input: unknown): CoordinatorConfig {
+  const unknown = unknownKeys(CoordinatorConfigSchema, input ?? {});
+  if (unknown.length > 0) {
+    const u = unknown[0]!;
+    if (u.notAnObject === true) throw new FedtuneError('FT_ERR_CONFIG', `${u.path}: must be an object, not an array`);
+    const more = unknown.length > 1 ? ` (and ${unknown.length - 1} more: ${unknown.slice(1, 4).map((k) => k.path).join(', ')})` : '';
+    throw new FedtuneError('FT_ERR_CONFIG', `${u.path}: unknown key ${JSON.stringify(u.key)}${u.suggestion === null ? '' : ` (did you mean ${JSON.stringify(u.suggestion)}?)`}${more}`);
+  }
   const withDefaults = Value.Default(CoordinatorConfigSchema, structuredClone(input ?? {}));
   if (!Value.Check(CoordinatorConfigSchema, withDefaults)) {
     const first = Value.Errors(CoordinatorConfigSchema, withDefaults).First();
@@ -201,6 +254,10 @@ export function resolveConfig(input: unknown): CoordinatorConfig {
   }
   if (cfg.dp !== undefined && cfg.dp.mode !== 'off' && cfg.dp.mode !== 'local-sgd' && cfg.dp.noiseMultiplier === undefined && cfg.dp.targetEpsilon === undefined) {
     throw new FedtuneError('FT_ERR_CONFIG', 'dp needs noiseMultiplier or targetEpsilon');
+  }
+  const enc = cfg.store.encryption;
+  if (enc !== undefined && (enc.keyEnv === undefined) === (enc.keyFile === undefined)) {
+    throw new FedtuneError('FT_ERR_CONFIG', '/store/encryption: give exactly one of keyEnv (an environment variable) or keyFile');
   }
   return cfg;
 }

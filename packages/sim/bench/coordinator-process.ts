@@ -19,7 +19,8 @@ const BIN = fileURLToPath(new URL('../../coordinator/bin/fedtune-coordinator.mjs
 export async function startServe(config: Record<string, unknown>, env: Record<string, string> = {}): Promise<ServeProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'fedtune-bench-serve-'));
   const file = join(dir, 'coordinator.json');
-  await writeFile(file, JSON.stringify({ host: '127.0.0.1', port: 0, logLevel: 'error', ...config }));
+  // Its own store: serve keeps one in ./fedtune-data otherwise, and a later run would resume it.
+  await writeFile(file, JSON.stringify({ host: '127.0.0.1', port: 0, logLevel: 'error', dataDir: join(dir, 'store'), ...config }));
   const child = spawn(process.execPath, [BIN, 'serve', '--config', file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';

@@ -17,3 +17,5 @@ export { CausalLmTrainer, LM_TRAIN_DEFAULTS, createCausalLmTrainer, federatedVar
 export * from './dp-causal-lm-trainer.js';
 export { geluTanh, layerNorm } from './fused-ops.js';
 export { trainingFlopsPerToken } from './flops.js';
+export { bannedNextTokens, blockRepeats } from './no-repeat-ngram.js';
+export { loadGenerationModel, loraInfo, wholeModelInfo, type GenerationModel } from './saved-model.js';

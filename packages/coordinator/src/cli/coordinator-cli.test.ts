@@ -38,3 +38,48 @@ describe('fedtune-coordinator token commands', () => {
     expect((await run('hash-token', strong)).out).toBe(createHash('sha256').update(strong).digest('hex') + '\n');
   });
 });
+
+describe('fedtune-coordinator export, dashboard and serve: usage mistakes exit 2 with one line', () => {
+  it('names the flag or the missing piece', async () => {
+    const cases: [string[], RegExp][] = [
+      [['export'], /^fedtune-coordinator export: export needs --out PATH \(see fedtune-coordinator export --help\)\n$/],
+      [['export', '--out', 'x', '--round', 'two'], /--round must be an integer >= 0, got "two"/],
+      [['export', '--out', 'x', '--round', '1', '--tag', 'a'], /give --round or --tag, not both/],
+      [['export', '--out', 'x', '--merged'], /--merged and --base go together/],
+      [['export', '--out', 'x', '--bogus'], /unknown flag --bogus/],
+      [['dashboard', '--port', 'http'], /--port must be an integer in \[0, 65535\]/],
+      [['serve', '--data-dir', ''], /--data-dir must not be empty/],
+      [['serve', '--keep-serving=yes'], /--keep-serving/],
+    ];
+    for (const [argv, re] of cases) {
+      const r = await run(...argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err, argv.join(' ')).toMatch(re);
+      expect(r.err.trimEnd().split('\n'), argv.join(' ')).toHaveLength(1);
+    }
+  });
+
+  it('refuses a config with an unknown key before opening anything, exit 2 naming the key', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'fedtune-cli-'));
+    const path = join(dir, 'c.json');
+    await writeFile(path, JSON.stringify({ round: 3, stratgy: { name: 'fedadam' } }));
+    for (const cmd of ['serve', 'export', 'dashboard']) {
+      const r = await run(cmd, '--config', path, ...(cmd === 'export' ? ['--out', join(dir, 'm.safetensors')] : []));
+      expect(r.code, cmd).toBe(2);
+      expect(r.err, cmd).toMatch(/error FT_ERR_CONFIG: .*\/round: unknown key "round" \(did you mean "rounds"\?\) \(and 1 more: \/stratgy\)/);
+    }
+  });
+
+  it('export of a store that does not exist says so (exit 1)', async () => {
+    const { mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'fedtune-cli-'));
+    const r = await run('export', '--data-dir', join(dir, 'nothing'), '--out', join(dir, 'm.safetensors'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^fedtune-coordinator export: error FT_ERR_STORE: .*cannot open .*fedtune\.db/);
+  });
+});

@@ -5,7 +5,7 @@
 // updates in central mode and adds exact discrete Gaussian noise on that grid (central-grid.ts),
 // divides by the fixed expected cohort, records each round in the privacy ledger, and stops at the
 // budget. The inner strategy only ever sees a noised mean.
-import { FedtuneError, discreteGaussianVector, type FitBegin, type RandomSource, type TrainConfig } from '@fedtune/shared';
+import { FedtuneError, discreteGaussianVector, type FitBegin, type LedgerEntry, type RandomSource, type TrainConfig } from '@fedtune/shared';
 import type { EvaluateReport, FitAggregate, RoundContext, RoundRequirements, Strategy } from '../strategy/strategy.js';
 import { ClippedGridAggregator, gridSensitivity, releaseOnGrid } from './central-grid.js';
 import type { DpRoundPlan, PrivacyController } from './privacy-controller.js';
@@ -120,6 +120,10 @@ export class DpStrategy implements Strategy {
     if (s.mode === 'off') return null;
     if (s.mode === 'local-sgd') return this.localEpsilon === null ? null : { epsilon: this.localEpsilon, delta: s.delta };
     return { epsilon: this.controller.epsilonSoFar(), delta: s.delta };
+  }
+
+  ledger(): readonly LedgerEntry[] {
+    return this.controller.entries;
   }
 
   saveState(): unknown {

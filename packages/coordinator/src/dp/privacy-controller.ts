@@ -167,6 +167,11 @@ export class PrivacyController {
     if (plan.event !== null) this.ledger = this.ledger.append(this.entry(plan));
   }
 
+  /** Every round recorded so far, in order. */
+  get entries(): readonly LedgerEntry[] {
+    return this.ledger.entries;
+  }
+
   toJSON(): unknown {
     return this.ledger.toJSON();
   }

@@ -1,6 +1,6 @@
 // The server-optimiser interface (Flower's shape: configure and aggregate come in pairs). Wrappers
 // such as DP add behaviour around an inner strategy instead of being special-cased inside it.
-import type { FitBegin, Metrics, TrainConfig } from '@fedtune/shared';
+import type { FitBegin, LedgerEntry, Metrics, TrainConfig } from '@fedtune/shared';
 
 /**
  * The survivors' deltas summed exactly on a grid: `sum` holds integers (multiples of
@@ -98,6 +98,8 @@ export interface Strategy {
   checkFitBegin?(node: string, message: FitBegin): void;
   /** Optional: privacy spent so far, for reports and metrics. */
   privacySpent?(): { epsilon: number; delta: number } | null;
+  /** Optional: the privacy ledger's entries so far (the store keeps them row by row, committed with their round). */
+  ledger?(): readonly LedgerEntry[];
   /** Optional: durable state (momentum, moments, a privacy ledger) kept across restarts. */
   saveState?(): unknown;
   loadState?(state: unknown): void;

@@ -31,6 +31,8 @@ export const ERROR_CATALOGUE = {
   FT_ERR_BUDGET: { status: 403, message: 'privacy budget exhausted' },
   FT_ERR_DP_REFUSED: { status: 412, message: 'differential privacy the round requires was not applied' },
   FT_ERR_CONFIG: { status: 400, message: 'invalid configuration' },
+  FT_ERR_STORE: { status: 500, message: 'the coordinator store is unreadable, locked or inconsistent' },
+  FT_ERR_STORE_KEY: { status: 403, message: 'the at-rest key does not open the coordinator store' },
   FT_ERR_TRAINING: { status: 500, message: 'local training failed' },
   FT_ERR_INTERNAL: { status: 500, message: 'internal error' },
 } as const satisfies Record<`FT_ERR_${string}`, ErrorEntry>;

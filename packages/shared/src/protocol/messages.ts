@@ -70,6 +70,11 @@ export const Hello = Type.Object({
    * and a signature over helloTranscript(challenge nonce, node id).
    */
   identity: Type.Optional(Type.Object({ nodeId: NodeIdT, signature: ExactBytesT(64) })),
+  /**
+   * The tensor layout of the node's federated weights, so a node whose model differs from the
+   * federation's (another --classes, another base) is told why at hello, not after a failed round.
+   */
+  layout: Type.Optional(Type.Array(TensorSpecSchema, { maxItems: MAX_TENSORS })),
 });
 export type Hello = Static<typeof Hello>;
 
@@ -184,6 +189,11 @@ export const FitBegin = Type.Object({
   dp: Type.Optional(DpAttestation),
   /** For an init task: the tensor layout of the weights just streamed. */
   tensors: Type.Optional(Type.Array(TensorSpecSchema, { maxItems: MAX_TENSORS })),
+  /**
+   * For an init task: what the weights are, for exports (e.g. `format: fedtune-lora`, the LoRA
+   * rank, alpha and targets, the base model's name and hash). Never data.
+   */
+  modelInfo: Type.Optional(Type.Record(Key, Str(256), { maxProperties: 16, additionalProperties: false })),
 });
 export type FitBegin = Static<typeof FitBegin>;
 
@@ -221,8 +231,24 @@ export type RoundEnd = Static<typeof RoundEnd>;
 export const TrainingFinished = Type.Object({
   reason: Str(2048),
   modelVersion: Type.Union([ModelVersion, Type.Null()]),
+  /**
+   * `completed`: every configured round ran and completed; `incomplete`: training ended short of
+   * that (rounds aborted, the privacy budget); `failed`: the engine could not run rounds. Absent
+   * from coordinators before it: read as completed.
+   */
+  status: Type.Optional(Type.Union([Type.Literal('completed'), Type.Literal('incomplete'), Type.Literal('failed')])),
+  completedRounds: Type.Optional(Count),
+  rounds: Type.Optional(Count),
 });
 export type TrainingFinished = Static<typeof TrainingFinished>;
+
+/** A graceful stop that is not the end of training: nodes keep their state and reconnect. */
+export const CoordinatorRestarting = Type.Object({
+  reason: Str(2048),
+  /** When to start trying again, in ms (nodes add jitter and back off from there). */
+  retryAfterMs: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
+});
+export type CoordinatorRestarting = Static<typeof CoordinatorRestarting>;
 
 export const ErrorNotice = WireErrorSchema;
 export type ErrorNotice = Static<typeof ErrorNotice>;
