@@ -6,28 +6,25 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { DemoReport } from '@fedtune/sim';
 import { pnpmCommand, runProcess } from './helpers/processes.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'fedtune-demo-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-interface Run {
-  dp: boolean;
-  epsilon: number | null;
-  delta: number | null;
-  exposure: number;
-  leaked: boolean;
-  completion: string;
-  valPerplexity: number;
-  basePerplexity: number;
-  miaAuc: number;
-  miaAucCi: [number, number];
-}
+type Run = DemoReport['runs'][number];
 
 describe('pnpm demo --quick', () => {
   it('exits 0; without DP the secret leaks, with DP it does not, at lower exposure and a finite epsilon', async () => {
+    // The base model's own command first: it builds (or finds) the cached checkpoint the demo then reads.
+    const cache = join(dir, 'cache');
+    const [bcmd, bargs] = pnpmCommand(['demo', '--quick', '--build-base', '--cache', cache]);
+    const b = runProcess(bcmd, bargs);
+    expect(await b.exited, b.output().err.slice(-2000)).toBe(0);
+    const baseDir = b.output().out.split('\n').find((l) => l.startsWith(cache))!;
+    for (const f of ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt']) await readFile(join(baseDir, f));
     const report = join(dir, 'r.json');
-    const [cmd, args] = pnpmCommand(['demo', '--quick', '--report', report]);
+    const [cmd, args] = pnpmCommand(['demo', '--quick', '--report', report, '--cache', cache]);
     const p = runProcess(cmd, args);
     const code = await p.exited;
     expect(code, p.output().err.slice(-2000)).toBe(0);
@@ -52,6 +49,7 @@ describe('pnpm demo --quick', () => {
     expect(dp.delta!).toBeLessThanOrEqual(1e-5);
     // The table and the Markdown and SVG reports beside the JSON.
     expect(p.output().out).toMatch(/validation perplexity/);
+    expect(p.output().err).toContain(`base model: cached`);
     expect(await readFile(join(dir, 'r.md'), 'utf8')).toMatch(/^# fedtune demo/);
     expect(await readFile(join(dir, 'r.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<polyline[\s\S]*<\/svg>\n$/);
   }, 420_000);

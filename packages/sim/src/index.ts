@@ -1,5 +1,5 @@
 // @fedtune/sim: the simulation harness (an embedded coordinator and a fleet of simulated nodes over
-// real sockets), partitioners, workloads, fault injection and the canary experiment.
+// real sockets), partitioners, workloads, fault injection, the demo and the canary experiment.
 export * from './simulation.js';
 export * from './workload.js';
 export * from './workloads.js';
@@ -9,5 +9,8 @@ export * from './mlp-workload.js';
 export { createGptTinyWorkload, gptTinyWorkload, type GptTinyOptions, type GptTinyWorkload, type PlantedCanary } from './lm/gpt-tiny-workload.js';
 export { CANARY_DIGITS, CANARY_PREFIX, CONDITIONS, canaryText, generateNotes, makeCanary, type Canary, type Note } from './lm/synthetic-notes.js';
 export * from './canary-experiment.js';
+export { runDemo, type DemoEvent, type DemoOptions, type DemoReport, type DemoRun } from './demo/demo-experiment.js';
+export { FULL_SETTINGS as DEMO_FULL_SETTINGS, QUICK_SETTINGS as DEMO_QUICK_SETTINGS, type DemoSettings } from './demo/demo-settings.js';
+export { DEMO_BASE, ensureBaseModel, type BaseModelInfo, type BaseModelSpec } from './demo/base-model.js';
 export * from './fuzz/protocol-fuzzer.js';
 export { EVENT_ARBITRARIES, fuzzFrame, type FuzzFrame } from './fuzz/message-arbitraries.js';

@@ -299,11 +299,8 @@ class Analyst {
 
   async audit(weights: Float32Array) {
     this.set(weights);
-    const byClinic = this.heldOut.map((b) => {
-      const r = rowLosses(this.model, b);
-      return Math.exp(r.sum / r.tokens);
-    });
     const tokens = this.heldOut.map((b) => rowLosses(this.model, b));
+    const byClinic = tokens.map((r) => Math.exp(r.sum / r.tokens));
     const valPerplexity = Math.exp(tokens.reduce((s, r) => s + r.sum, 0) / tokens.reduce((s, r) => s + r.tokens, 0));
     const prefix = [this.tokenizer.eosId, ...this.tokenizer.encode(SECRET_PREFIX)];
     const exposure = await candidateExposure(this.model, this.tokenizer, prefix, SECRET_CONTINUATION, this.candidates);

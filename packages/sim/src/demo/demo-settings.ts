@@ -1,7 +1,7 @@
 // The demo's settings, full and quick (CI), and why they are what they are. Every number here was
 // chosen by running the experiment and reading its report (docs/privacy.md, "The demo").
 import type { LoraConfig } from '@fedtune/client';
-import { FULL_BASE, QUICK_BASE, type BaseModelSpec } from './base-model.js';
+import { DEMO_BASE, type BaseModelSpec } from './base-model.js';
 import type { ClinicDataOptions } from './clinic-data.js';
 
 export interface DemoSettings {
@@ -27,28 +27,32 @@ export interface DemoSettings {
 
 const LORA: LoraConfig = { rank: 8, alpha: 16, dropout: 0, targets: ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] };
 
+// Why these: the secret as 100 notes of one patient, and many short rounds (batch 8, one epoch),
+// because the mean over 8 clinics divides clinic 0's pull toward the secret by 8 every round: it
+// builds up over rounds, not epochs (4 rounds x 4 epochs ranked it 7th where 8 x 2 ranked it 1st),
+// and greedy decoding needs more than rank 1 among conditions (the first token " pancre" must beat
+// the mass of every condition starting " c"). A learning rate of 5e-2, or a server step of 2,
+// diverged. The DP arm takes 16 patients a step (same total noise as 32 a step for half the
+// steps, and more progress per second).
 export const FULL_SETTINGS: Readonly<DemoSettings> = Object.freeze({
   quick: false,
-  base: FULL_BASE,
-  data: { clinics: 8, patientsPerClinic: 300, notesPerPatient: [2, 4] as const, heldOutFraction: 0.15, canaryClinic: 0, canaryRepeats: 20 },
+  base: DEMO_BASE,
+  data: { clinics: 8, patientsPerClinic: 80, notesPerPatient: [2, 3] as const, heldOutFraction: 0.15, canaryClinic: 0, canaryRepeats: 100 },
   lora: LORA,
   strategy: 'fedavg',
   serverLearningRate: 1,
-  plain: { rounds: 5, epochs: 1, batchSize: 16, learningRate: 2e-2 },
-  dp: { rounds: 5, targetEpsilon: 8, delta: 1e-5, clip: 1, patientsPerStep: 64, stepsPerRound: 4, learningRate: 2e-2 },
-  membershipNotes: 300,
+  plain: { rounds: 22, epochs: 1, batchSize: 8, learningRate: 3e-2 },
+  dp: { rounds: 5, targetEpsilon: 8, delta: 1e-5, clip: 1, patientsPerStep: 16, stepsPerRound: 16, learningRate: 5e-2 },
+  membershipNotes: 220,
   secaggClip: 1000,
 });
 
+/** The CI run: fewer patients, a DP arm of 10 steps; the same model, secret and audits. */
 export const QUICK_SETTINGS: Readonly<DemoSettings> = Object.freeze({
+  ...FULL_SETTINGS,
   quick: true,
-  base: QUICK_BASE,
-  data: { clinics: 8, patientsPerClinic: 60, notesPerPatient: [2, 3] as const, heldOutFraction: 0.25, canaryClinic: 0, canaryRepeats: 100 },
-  lora: LORA,
-  strategy: 'fedavg',
-  serverLearningRate: 1,
-  plain: { rounds: 8, epochs: 2, batchSize: 16, learningRate: 3e-2 },
-  dp: { rounds: 3, targetEpsilon: 8, delta: 1e-5, clip: 1, patientsPerStep: 32, stepsPerRound: 6, learningRate: 2e-2 },
+  data: { ...FULL_SETTINGS.data, patientsPerClinic: 40, heldOutFraction: 0.25 },
+  plain: { ...FULL_SETTINGS.plain, rounds: 18 },
+  dp: { ...FULL_SETTINGS.dp, rounds: 2, stepsPerRound: 5 },
   membershipNotes: 200,
-  secaggClip: 1000,
 });
