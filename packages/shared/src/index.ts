@@ -9,6 +9,7 @@ export * from './protocol/codec.js';
 export * from './protocol/typed-arrays.js';
 export * from './crypto/provider.js';
 export * from './crypto/node-crypto.js';
+export { nativeCryptoStatus, type NativeCryptoStatus } from './crypto/native-keystream.js';
 export * from './crypto/random.js';
 export * from './model/weights.js';
 export * from './math/vector.js';

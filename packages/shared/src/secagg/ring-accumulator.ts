@@ -119,8 +119,8 @@ export class RingAccumulator {
   }
 
   /**
-   * Where a decoder may write a chunk in place (WebAssembly memory), to add it with
-   * {@link addFromScratch} and skip the copy {@link add} makes. Null without SIMD.
+   * Where a decoder or a keystream may write a chunk in place (WebAssembly memory): {@link add}
+   * and {@link subtract} of a view that starts there skip their copy. Null without SIMD.
    */
   scratchView(length: number): Uint32Array | null {
     return this.scratch === null ? null : this.scratch.subarray(0, length);
@@ -150,6 +150,8 @@ export class RingAccumulator {
       return;
     }
     if (chunk.length > this.scratch.length) throw new RangeError(`chunk of ${chunk.length} exceeds the accumulator's ${this.scratch.length}`);
+    // Written in place by a decoder or a keystream: already where the SIMD loop reads.
+    if (chunk.buffer === this.scratch.buffer && chunk.byteOffset === this.scratch.byteOffset) return this.fromScratch(chunk.length, offset, sign);
     // Copy and add a cache-sized block at a time, so the copied words are still in L1 when the
     // SIMD loop reads them (one pass over the whole chunk would go out to L2/L3 and back).
     for (let s = 0; s < chunk.length; s += COPY_BLOCK) {
