@@ -1,19 +1,13 @@
-// Worker thread body: removes the plan's masks from one range of the sum (unmask.ts, random access
-// into AES-256-CTR keystreams) and hands the range back.
+// Worker thread body: runs one unmask job (unmask-worker-job.ts: a range of the shared sum and a
+// slice of the masks, random access into AES-256-CTR keystreams) and says when it is done.
 import { parentPort } from 'node:worker_threads';
-import { nodeCryptoProvider, unmaskRange, type UnmaskPlan } from '@fedtune/shared';
+import { nodeCryptoProvider } from '@fedtune/shared';
+import { type UnmaskJob, runUnmaskJob } from './unmask-worker-job.js';
 
-interface Job {
-  id: number;
-  plan: UnmaskPlan;
-  target: Uint32Array;
-  start: number;
-}
-
-parentPort!.on('message', (job: Job) => {
+parentPort!.on('message', (job: UnmaskJob) => {
   try {
-    unmaskRange(nodeCryptoProvider, job.plan, job.target, job.start);
-    parentPort!.postMessage({ id: job.id, target: job.target }, [job.target.buffer as ArrayBuffer]);
+    runUnmaskJob(nodeCryptoProvider, job);
+    parentPort!.postMessage({ id: job.id });
   } catch (err) {
     parentPort!.postMessage({ id: job.id, error: String((err as Error).message) });
   }
