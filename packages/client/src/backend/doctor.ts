@@ -1,6 +1,7 @@
 // The environment report behind `fedtune-client doctor`: runtime, every training backend with
 // why it is or is not available, and the one automatic selection picks.
 import * as tf from '@tensorflow/tfjs';
+import { nativeCryptoStatus, type NativeCryptoStatus } from '@fedtune/shared';
 import type { BackendName } from './names.js';
 import { probeBackends, type BackendProbe } from './select.js';
 
@@ -11,6 +12,8 @@ export interface DoctorReport {
   backends: BackendProbe[];
   /** What `selectBackend()` with no preference would pick. */
   choice: BackendName;
+  /** Whether secure-aggregation masks are expanded by the native AES-256-CTR addon here. */
+  maskKeystream: NativeCryptoStatus;
 }
 
 /** Probes everything; never throws for a missing backend. */
@@ -22,6 +25,7 @@ export async function doctorReport(): Promise<DoctorReport> {
     tfjs: tf.version.tfjs,
     backends,
     choice,
+    maskKeystream: nativeCryptoStatus(),
   };
 }
 
@@ -34,5 +38,7 @@ export function formatDoctor(report: DoctorReport): string {
     lines.push(`  ${b.available ? 'ok  ' : 'no  '} ${b.name.padEnd(width)}  ${b.reason}${note}`);
   }
   lines.push(`would use: ${report.choice}`);
+  const k = report.maskKeystream;
+  lines.push(`secure-aggregation masks: ${k.inUse ? `native AES-256-CTR (${k.openssl})` : `node:crypto (${k.reason})`}`);
   return lines.join('\n');
 }
