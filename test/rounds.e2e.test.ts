@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHUNK_ELEMENTS, PROTOCOL_VERSION, chunkCount, encodeMessage, type Weights } from '@fedtune/shared';
-import { TOKEN, startClients, startCoordinator } from './helpers/fleet.js';
+import { ADMIN_TOKEN, TOKEN, startClients, startCoordinator } from './helpers/fleet.js';
 import { RawNode } from './helpers/raw-node.js';
 import { ToyTrainer } from './helpers/toy-trainer.js';
 
@@ -28,10 +28,11 @@ describe('federated rounds over real sockets', () => {
     expect(summaries[2]!.survivors).toBe(5);
     expect(summaries[2]!.uploadBytesPerClient).toBeGreaterThan(DIM * 4);
     expect(summaries[2]!.evalLoss).not.toBeNull();
-    // The service's pages reflect the run.
-    const page = await (await fetch(`${url}/`)).text();
+    // The service's pages reflect the run (behind the admin token).
+    const auth = { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } };
+    const page = await (await fetch(`${url}/`, auth)).text();
     expect(page).toContain('round</span> 3/3');
-    const status = (await (await fetch(`${url}/api/status`)).json()) as { nodes: number; rounds: unknown[] };
+    const status = (await (await fetch(`${url}/api/status`, auth)).json()) as { nodes: number; rounds: unknown[] };
     expect(status.rounds).toHaveLength(3);
     expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/fedtune_rounds_total\{status="completed"\} 3/);
   });

@@ -5,6 +5,7 @@ import { FederatedClient, type LocalTrainer } from '@fedtune/client';
 import type { Weights } from '@fedtune/shared';
 
 export const TOKEN = 'test-token-0123456789abcdef';
+export const ADMIN_TOKEN = 'admin-token-fedcba9876543210';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -13,7 +14,7 @@ afterEach(async () => {
 
 export async function startCoordinator(config: CoordinatorConfigInput, initialWeights?: Weights) {
   const coordinator = await Coordinator.create({
-    config: { host: '127.0.0.1', port: 0, tokens: [TOKEN], seed: 'test', ...config },
+    config: { host: '127.0.0.1', port: 0, tokens: [TOKEN], adminTokens: [ADMIN_TOKEN], seed: 'test', maxSessionsPerToken: 10_000, ...config },
     logger: createLogger(process.env.FEDTUNE_TEST_LOG === '1' ? 'debug' : 'silent', 'coordinator'),
     ...(initialWeights === undefined ? {} : { initialWeights }),
   });

@@ -37,9 +37,12 @@ export class RawNode {
     return this.requestRaw(event, encodeMessage(event, message));
   }
 
-  async hello(token: string, protocolVersion = PROTOCOL_VERSION) {
+  /** Says hello and, once welcomed, that it is ready to be selected (as the SDK does). */
+  async hello(token: string, protocolVersion = PROTOCOL_VERSION, ready = true) {
     await this.connected();
-    return this.request('hello', { protocolVersion, token });
+    const reply = await this.request('hello', { protocolVersion, token });
+    if (reply.ok && ready) await this.request('ready', {});
+    return reply;
   }
 
   /** The next instruction of a kind, decoded. */

@@ -19,6 +19,7 @@ import {
   firstNonFinite,
   nodeCryptoProvider,
   sameLayout,
+  signHello,
   subtract,
   toWireError,
   weightsVersion,
@@ -66,7 +67,10 @@ export interface FederatedClientOptions {
   faults?: FaultInjector;
   /** For an https/wss coordinator: a CA (PEM) to trust beyond the system's, e.g. a private CA. */
   tls?: { ca?: string };
-  /** Ask for this node id at the first hello (active-mode SecAgg binds ids to identities). */
+  /**
+   * The node id an enrolled identity is registered under (active-mode SecAgg binds ids to
+   * identities): with `identity`, every hello proves it by signing the coordinator's nonce.
+   */
   nodeId?: string;
   /** Randomness for ring encoding and SecAgg keys; default the system CSPRNG. */
   random?: RandomSource;
@@ -95,6 +99,17 @@ type FedtuneClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 class InjectedDrop extends Error {}
 
+function withDeadline<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new FedtuneError('FT_ERR_DEADLINE', message)), ms);
+    timer.unref();
+    p.then(
+      (v) => (clearTimeout(timer), resolve(v)),
+      (e: unknown) => (clearTimeout(timer), reject(e instanceof Error ? e : new Error(String(e)))),
+    );
+  });
+}
+
 /** The cause under socket.io's generic "websocket error" (e.g. "connect ECONNREFUSED 10.0.0.5:8750"). */
 function connectErrorText(e: Error): string {
   const description = (e as { description?: { message?: unknown; error?: { message?: unknown } } }).description;
@@ -106,8 +121,14 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private readonly socket: FedtuneClientSocket;
   private readonly crypto: CryptoProvider;
   private nodeId: string | undefined;
+  /** Proves this node's id when it reconnects (issued by the coordinator at the first hello). */
+  private resumeSecret: string | undefined;
+  /** This connection's hello nonce, for an identity proof; replaced on every connection. */
+  private challenge: Promise<Uint8Array>;
+  private setChallenge!: (nonce: Uint8Array) => void;
   private global: { version: string; weights: Weights } | null = null;
   private queue: Promise<void> = Promise.resolve();
+  private queued = 0;
   private closed = false;
   private readonly finishedPromise: Promise<TrainingFinished>;
   private readonly random: RandomSource;
@@ -140,7 +161,12 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       }),
     );
     this.socket.on('fedtune:error', (frame) => this.receive('fedtune:error', frame, (m) => this.emit('error', FedtuneError.fromWire(m))));
-    this.socket.on('disconnect', (reason) => this.emit('disconnected', reason));
+    this.challenge = this.nextChallenge();
+    this.socket.on('hello:challenge', (frame) => this.receive('hello:challenge', frame, (m) => this.setChallenge(m.nonce)));
+    this.socket.on('disconnect', (reason) => {
+      this.challenge = this.nextChallenge();
+      this.emit('disconnected', reason);
+    });
     let failedAttempts = 0;
     this.socket.on('connect', () => (failedAttempts = 0));
     this.socket.on('connect_error', (e) => {
@@ -169,6 +195,10 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     this.socket.on('secagg:consistency-request', (f) => this.receive('secagg:consistency-request', f, (m) => this.secagg.onConsistencyRequest(m)));
     this.socket.on('secagg:unmask-request', (f) => this.receive('secagg:unmask-request', f, (m) => this.secagg.onUnmaskRequest(m)));
     this.socket.on('secagg:abort', (f) => this.receive('secagg:abort', f, (m) => this.secagg.onAbort(m.round)));
+  }
+
+  private nextChallenge(): Promise<Uint8Array> {
+    return new Promise((resolve) => (this.setChallenge = resolve));
   }
 
   /** The id the coordinator gave this node, once welcomed. */
@@ -200,6 +230,12 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
               this.closed = true;
               this.socket.io.reconnection(false);
               this.socket.disconnect();
+            } else if (err.code === 'FT_ERR_LIMIT') {
+              // A session cap or an address back-off: the coordinator hung up; try again later.
+              const retryMs = this.options.reconnect?.maxDelayMs ?? 10_000;
+              setTimeout(() => {
+                if (!this.closed && !this.socket.connected) this.socket.connect();
+              }, retryMs).unref();
             }
             this.emit('error', err);
             if (first) reject(err);
@@ -242,15 +278,36 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   }
 
   private async hello(): Promise<void> {
+    const { identity, nodeId: enrolledId } = this.options;
+    let proof: { identity: { nodeId: string; signature: Uint8Array } } | { resumeNodeId: string; resumeSecret: string } | object = {};
+    if (identity !== undefined && enrolledId !== undefined) {
+      const nonce = await withDeadline(this.challenge, this.options.requestTimeoutMs ?? 120_000, 'no hello challenge from the coordinator');
+      proof = { identity: { nodeId: enrolledId, signature: signHello(identity.secretKey, nonce, enrolledId) } };
+    } else if (this.nodeId !== undefined && this.resumeSecret !== undefined) {
+      proof = { resumeNodeId: this.nodeId, resumeSecret: this.resumeSecret };
+    }
     const reply = await this.request('hello', {
       protocolVersion: PROTOCOL_VERSION,
       token: this.options.token,
       ...(this.options.nodeName === undefined ? {} : { nodeName: this.options.nodeName }),
       backend: this.options.trainer.backend,
-      ...(this.nodeId === undefined ? {} : { resumeNodeId: this.nodeId }),
+      ...proof,
     });
     this.nodeId = reply.nodeId;
+    this.resumeSecret = reply.resumeSecret;
     this.emit('welcome', { nodeId: reply.nodeId, modelVersion: reply.modelVersion });
+    await this.sayReady();
+  }
+
+  /** Tells the coordinator this node can take an instruction (after hello, and whenever it goes idle). */
+  private async sayReady(): Promise<void> {
+    if (!this.socket.connected || this.closed) return;
+    try {
+      await this.request('ready', {});
+    } catch (err) {
+      // The connection dropped meanwhile: the next hello says ready again.
+      if (this.socket.connected) this.emit('error', err instanceof FedtuneError ? err : new FedtuneError('FT_ERR_INTERNAL', String(err)));
+    }
   }
 
   // ---- inbound instructions -----------------------------------------------------------------
@@ -263,13 +320,19 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     }
   }
 
-  /** Instructions run one at a time, in arrival order. */
+  /** Instructions run one at a time, in arrival order; when the last is done the node is ready again. */
   private enqueue<E extends EventName>(event: E, frame: unknown, run: (m: MessageOf<E>) => Promise<void>): void {
     this.receive(event, frame, (m) => {
-      this.queue = this.queue.then(() => run(m)).catch((err: unknown) => {
-        if (err instanceof InjectedDrop) return;
-        this.emit('error', err instanceof FedtuneError ? err : new FedtuneError('FT_ERR_INTERNAL', String(err)));
-      });
+      this.queued++;
+      this.queue = this.queue
+        .then(() => run(m))
+        .catch((err: unknown) => {
+          if (err instanceof InjectedDrop) return;
+          this.emit('error', err instanceof FedtuneError ? err : new FedtuneError('FT_ERR_INTERNAL', String(err)));
+        })
+        .then(() => {
+          if (--this.queued === 0) return this.sayReady();
+        });
     });
   }
 

@@ -7,6 +7,7 @@ import { FedtuneError, TrainConfig } from '@fedtune/shared';
 import { STRATEGY_NAMES } from './strategy/create-strategy.js';
 
 const PositiveInt = Type.Integer({ minimum: 1 });
+const HexHash = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const Millis = Type.Integer({ minimum: 1, maximum: 24 * 3600 * 1000 });
 
 export const CoordinatorConfigSchema = Type.Object({
@@ -15,10 +16,56 @@ export const CoordinatorConfigSchema = Type.Object({
   port: Type.Integer({ minimum: 0, maximum: 65535, default: 8750 }),
   /** Serve https/wss from these PEM files (certificate chain and private key); absent: plain http. */
   tls: Type.Optional(Type.Object({ certFile: Type.String(), keyFile: Type.String() })),
-  /** Enrollment tokens in the clear; hashed with SHA-256 at load and the clear text dropped. */
+  /** Enrollment tokens in the clear; hashed with SHA-256 at load and the clear text dropped. Weak ones are refused. */
   tokens: Type.Array(Type.String({ minLength: 16, maxLength: 256 }), { default: [] }),
-  /** Enrollment tokens already hashed (hex SHA-256), e.g. from `fedtune-coordinator hash-token`. */
-  tokenHashes: Type.Array(Type.String({ pattern: '^[0-9a-f]{64}$' }), { default: [] }),
+  /**
+   * Enrollment tokens already hashed (hex SHA-256, from `fedtune-coordinator token new`), each
+   * a hash or `{ hash, label, maxSessions, revoked }`: a per-node token with its own label can be
+   * revoked alone.
+   */
+  tokenHashes: Type.Array(
+    Type.Union([
+      HexHash,
+      Type.Object(
+        {
+          hash: HexHash,
+          label: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          maxSessions: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+          revoked: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+    ]),
+    { default: [] },
+  ),
+  /** Live sessions one token may hold at once (a shared token for a fleet needs its size). */
+  maxSessionsPerToken: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 64 }),
+  /**
+   * Admin tokens (clear, or hashed in adminTokenHashes) guard the dashboard, /api/* and, with
+   * metricsAuth, /metrics; /healthz stays open. Absent: those pages answer 401 to everyone.
+   */
+  adminTokens: Type.Array(Type.String({ minLength: 16, maxLength: 256 }), { default: [] }),
+  adminTokenHashes: Type.Array(HexHash, { default: [] }),
+  metricsAuth: Type.Boolean({ default: false }),
+  /** Bounds that keep one hostile node or connection from exhausting the service. */
+  limits: Type.Object(
+    {
+      /** Open TCP connections; beyond it a new one gets 503 and is closed. */
+      maxConnections: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }),
+      /** A connection that has not sent a complete request (or upgraded) by then is closed. */
+      requestHeadersMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
+      /** An upload slot held this long without a chunk is taken back and the node dropped. */
+      uploadIdleMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
+      /** The most examples one node may claim (weights use at most this). */
+      maxExamplesPerNode: Type.Integer({ minimum: 1, maximum: 2 ** 40, default: 1_000_000_000 }),
+      /** L2 bound on one plain update when no clip is configured; with a clip, the clip rules. */
+      maxUpdateNorm: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+      /** First sit-out of a node that let a fit deadline pass; doubles per further miss. */
+      penaltyMs: Type.Integer({ minimum: 0, maximum: 24 * 3600_000, default: 60_000 }),
+      maxPenaltyMs: Type.Integer({ minimum: 0, maximum: 7 * 24 * 3600_000, default: 3600_000 }),
+    },
+    { default: {}, additionalProperties: false },
+  ),
   rounds: Type.Integer({ minimum: 1, default: 10 }),
   /** Connected nodes needed before a round starts. */
   minNodes: Type.Integer({ minimum: 1, default: 2 }),

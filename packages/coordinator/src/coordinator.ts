@@ -1,25 +1,31 @@
-// The coordinator service: an HTTP server (health, metrics) carrying socket.io, the model store,
-// the round engine and its strategy, and optional durable state for resuming after a restart.
+// The coordinator service: an HTTP server (health, metrics, the admin surface) carrying socket.io,
+// the model store, the round engine and its strategy, and optional durable state for resuming after
+// a restart. Who may connect and how much is bounded here: tokens, node identities, connections.
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { FedtuneError, MAX_FRAME_BYTES, nodeCryptoProvider, seededRandom, systemRandom, type CryptoProvider, type RandomSource, type Weights } from '@fedtune/shared';
 import { Server } from 'socket.io';
-import { TokenVerifier } from './auth/token-verifier.js';
+import { AuthFailures } from './auth/auth-failures.js';
+import { NodeRegistry } from './auth/node-registry.js';
+import { TokenRegistry } from './auth/token-registry.js';
+import { AdminAuth } from './http/admin-auth.js';
+import { guardConnections } from './http/connection-guard.js';
+import { createRoutes, type CoordinatorView } from './http/routes.js';
+import { Readiness } from './transport/readiness.js';
 import { DEFAULT_DEADLINES, resolveConfig, type CoordinatorConfig, type CoordinatorConfigInput } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { ModelStore } from './model/model-store.js';
 import { loadState, saveState } from './model/state-file.js';
 import { systemClock, type Clock } from './round/clock.js';
-import { RoundEngine } from './round/round-engine.js';
+import { RoundEngine, type EngineState } from './round/round-engine.js';
 import type { RoundSummary } from './round/round-summary.js';
 import { createStrategy } from './strategy/create-strategy.js';
 import type { Strategy } from './strategy/strategy.js';
 import { SocketServer, type FedtuneServer } from './transport/socket-server.js';
 import { UnmaskPool } from './secagg/unmask-pool.js';
-import { renderDashboard, statusJson, type DashboardState } from './dashboard.js';
 import { DpStrategy } from './dp/dp-strategy.js';
 import { PrivacyController } from './dp/privacy-controller.js';
 
@@ -49,6 +55,9 @@ function wrapWithDp(inner: Strategy, config: CoordinatorConfig, random: RandomSo
   return new DpStrategy(inner, controller, random);
 }
 
+/** Rounds kept in memory for the dashboard and /api/status (each summary is itself bounded). */
+const HISTORY_ROUNDS = 1000;
+
 export interface CoordinatorOptions {
   config: CoordinatorConfigInput;
   crypto?: CryptoProvider;
@@ -71,7 +80,7 @@ export class Coordinator {
   private readonly sockets: SocketServer;
   private engine: RoundEngine | null = null;
   private resumeRound = 0;
-  /** Completed and aborted rounds of this process, for the dashboard (the last 1,000). */
+  /** Completed and aborted rounds of this process, for the dashboard (the last HISTORY_ROUNDS). */
   private readonly history: RoundSummary[] = [];
   private readonly crypto: CryptoProvider;
   private readonly random: RandomSource;
@@ -79,6 +88,8 @@ export class Coordinator {
   private readonly strategy: Strategy;
   private readonly unmaskPool: UnmaskPool;
   private readonly scheme: 'http' | 'https';
+  private readonly tokens: TokenRegistry;
+  private readonly identityKeys: ReadonlyMap<string, Uint8Array> | undefined;
 
   private constructor(options: CoordinatorOptions, config: CoordinatorConfig, tls: { cert: Buffer; key: Buffer } | null) {
     this.config = config;
@@ -90,20 +101,50 @@ export class Coordinator {
     this.store = new ModelStore(this.crypto);
     this.unmaskPool = new UnmaskPool(config.unmaskWorkers);
     if (options.initialWeights !== undefined) this.store.put(options.initialWeights);
-    const verifier = new TokenVerifier(this.crypto, config.tokens, config.tokenHashes);
-    if (verifier.size === 0) this.logger.warn('no enrollment tokens configured: every hello will be refused');
-    const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => this.serveHttp(req.url ?? '/', res);
-    this.http = tls === null ? createServer(handler) : createTlsServer(tls, handler);
+    this.tokens = new TokenRegistry(this.crypto, config.tokens, config.tokenHashes, config.maxSessionsPerToken);
+    if (this.tokens.size === 0) this.logger.warn('no enrollment tokens configured: every hello will be refused');
+    const admin = new AdminAuth(this.crypto, config.adminTokens, config.adminTokenHashes);
+    if (!admin.configured) this.logger.info('no admin token configured: the dashboard and /api answer 401 (/healthz and /metrics stay open)');
+    this.identityKeys =
+      config.secagg?.identityKeys === undefined ? undefined : new Map(Object.entries(config.secagg.identityKeys).map(([id, hex]) => [id, new Uint8Array(Buffer.from(hex, 'hex'))]));
+    const routes = createRoutes({ view: this.view(), admin, metrics: this.metrics, metricsAuth: config.metricsAuth });
+    this.http = tls === null ? createServer(routes) : createTlsServer(tls, routes);
     this.scheme = tls === null ? 'http' : 'https';
+    guardConnections(this.http, config.limits, this.metrics, this.logger);
     this.io = new Server(this.http, { maxHttpBufferSize: MAX_FRAME_BYTES + 4096, serveClient: false, transports: ['websocket'] });
     this.sockets = new SocketServer(this.io, {
-      verifier,
+      tokens: this.tokens,
+      registry: new NodeRegistry(this.crypto),
+      readiness: new Readiness(this.clock, { penaltyMs: config.limits.penaltyMs, maxPenaltyMs: config.limits.maxPenaltyMs }),
+      authFailures: new AuthFailures(this.clock),
+      ...(this.identityKeys === undefined ? {} : { identityKeys: this.identityKeys }),
       store: this.store,
       crypto: this.crypto,
       logger: this.logger,
       metrics: this.metrics,
       helloTimeoutMs: config.helloTimeoutMs ?? DEFAULT_DEADLINES.helloTimeoutMs,
+      now: () => this.clock.now(),
     });
+    this.metrics.engineUp.set(1);
+  }
+
+  /** What the HTTP routes may read and do. */
+  private view(): CoordinatorView {
+    return {
+      engineState: () => this.engine?.state ?? 'idle',
+      nodeCount: () => this.nodeCount,
+      modelVersion: () => this.store.current?.version ?? null,
+      config: () => ({ rounds: this.config.rounds, strategy: this.strategy.name, secagg: this.config.secagg !== undefined, dp: this.config.dp?.mode ?? 'off' }),
+      history: () => this.history,
+      sessions: (offset, limit) => this.sockets.listSessions(offset, limit),
+      tokens: () => this.tokens.list(),
+      revokeToken: (labelOrHash) => this.sockets.revokeToken(labelOrHash),
+    };
+  }
+
+  /** The engine's state: `failed` means no round can run (and /healthz answers 503). */
+  get engineState(): EngineState {
+    return this.engine?.state ?? 'idle';
   }
 
   /**
@@ -168,17 +209,10 @@ export class Coordinator {
           ...(c.population === undefined ? {} : { population: c.population }),
           trainConfig: c.trainConfig,
           uploadSlots: c.uploadSlots,
-          ...(c.secagg === undefined
-            ? {}
-            : {
-                secagg: {
-                  ...c.secagg,
-                  identityKeys:
-                    c.secagg.identityKeys === undefined
-                      ? undefined
-                      : new Map(Object.entries(c.secagg.identityKeys).map(([id, hex]) => [id, new Uint8Array(Buffer.from(hex, 'hex'))])),
-                },
-              }),
+          uploadIdleMs: c.limits.uploadIdleMs,
+          maxExamplesPerNode: c.limits.maxExamplesPerNode,
+          ...(c.limits.maxUpdateNorm === undefined ? {} : { maxUpdateNorm: c.limits.maxUpdateNorm }),
+          ...(c.secagg === undefined ? {} : { secagg: { ...c.secagg, identityKeys: this.identityKeys } }),
         },
         strategy: this.strategy,
         store: this.store,
@@ -198,15 +232,21 @@ export class Coordinator {
     this.sockets.bind(engine);
     engine.on('round', (s) => {
       this.history.push(s);
-      if (this.history.length > 1000) this.history.shift();
-      this.metrics.inc('fedtune_rounds_total', { status: s.status });
-      this.metrics.set('fedtune_round', s.round);
-      this.metrics.set('fedtune_round_duration_ms', s.durationMs);
-      if (s.evalLoss !== null) this.metrics.set('fedtune_eval_loss', s.evalLoss);
-      if (s.epsilon !== null) this.metrics.set('fedtune_privacy_epsilon', s.epsilon);
+      if (this.history.length > HISTORY_ROUNDS) this.history.shift();
+      const m = this.metrics;
+      m.rounds.inc({ status: s.status });
+      m.round.set(s.round);
+      m.roundDuration.observe(s.durationMs / 1000);
+      if (s.uploadBytesPerClient !== null) m.uploadBytesPerNode.observe(s.uploadBytesPerClient);
+      if (s.evalLoss !== null) m.evalLoss.set(s.evalLoss);
+      if (s.epsilon !== null) m.epsilon.set(s.epsilon);
       onRound?.(s);
     });
-    return engine.run();
+    try {
+      return await engine.run();
+    } finally {
+      this.metrics.engineUp.set(engine.state === 'failed' ? 0 : 1);
+    }
   }
 
   /** Stops training and closes every connection. */
@@ -220,25 +260,10 @@ export class Coordinator {
     this.io.disconnectSockets(true);
     await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
-    if (this.http.listening) await new Promise<void>((resolve) => this.http.close(() => resolve()));
-  }
-
-  private serveHttp(url: string, res: import('node:http').ServerResponse): void {
-    if (url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, nodes: this.nodeCount, model: this.store.current?.version ?? null }));
-    } else if (url === '/' || url === '/api/status') {
-      const state: DashboardState = {
-        nodes: this.nodeCount,
-        modelVersion: this.store.current?.version ?? null,
-        config: { rounds: this.config.rounds, strategy: this.strategy.name, secagg: this.config.secagg !== undefined, dp: this.config.dp?.mode ?? 'off' },
-        rounds: this.history,
-      };
-      if (url === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(renderDashboard(state));
-      else res.writeHead(200, { 'content-type': 'application/json' }).end(statusJson(state));
-    } else if (url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(this.metrics.render());
-    } else if (!url.startsWith('/socket.io')) {
-      res.writeHead(404).end();
+    if (this.http.listening) {
+      const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+      this.http.closeAllConnections();
+      await closed;
     }
   }
 }

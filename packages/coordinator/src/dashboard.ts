@@ -1,5 +1,5 @@
 // The dashboard page (GET /): the run's state and every round's figures as a self-refreshing HTML
-// table, and the same as JSON at /api/status. Everything shown is escaped; nothing a node sends
+// table (the same state is JSON at /api/status, http/routes.ts). Everything shown is escaped; nothing a node sends
 // (names, metric keys) is rendered unescaped.
 import type { RoundSummary } from './round/round-summary.js';
 
@@ -12,10 +12,6 @@ export interface DashboardState {
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const num = (v: number | null, digits = 4) => (v === null ? '-' : Number.isInteger(v) ? String(v) : v.toFixed(digits));
-
-export function statusJson(s: DashboardState): string {
-  return JSON.stringify({ nodes: s.nodes, modelVersion: s.modelVersion, config: s.config, rounds: s.rounds });
-}
 
 export function renderDashboard(s: DashboardState): string {
   const rows = [...s.rounds]

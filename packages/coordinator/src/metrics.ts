@@ -1,39 +1,39 @@
-// Prometheus metrics in the text exposition format (version 0.0.4), served at /metrics.
-type Labels = Record<string, string>;
-
-function key(name: string, labels: Labels): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`);
-  return parts.length === 0 ? name : `${name}{${parts.join(',')}}`;
-}
+// Prometheus metrics through prom-client (HELP and TYPE lines, valid number formats such as +Inf,
+// histograms, the process metrics), one registry per coordinator so several can share a process.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export class Metrics {
-  private readonly values = new Map<string, { name: string; value: number; type: 'counter' | 'gauge' }>();
+  readonly registry = new Registry();
+  readonly connections = new Counter({ name: 'fedtune_connections_total', help: 'Socket.io connections opened', registers: [this.registry] });
+  readonly nodesConnected = new Gauge({ name: 'fedtune_nodes_connected', help: 'Authenticated nodes connected now', registers: [this.registry] });
+  readonly refusals = new Counter({ name: 'fedtune_refusals_total', help: 'Messages and connections refused, by FT_ERR_* code', labelNames: ['code'] as const, registers: [this.registry] });
+  readonly authFailures = new Counter({ name: 'fedtune_auth_failures_total', help: 'Failed authentications (bad token, revoked token, bad resume or identity proof)', registers: [this.registry] });
+  readonly connectionsRefused = new Counter({ name: 'fedtune_http_connections_refused_total', help: 'TCP connections closed by the connection cap or the request-header timeout', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly uploadBytes = new Counter({ name: 'fedtune_upload_bytes_total', help: 'Bytes of update frames received (plain and masked)', registers: [this.registry] });
+  readonly rounds = new Counter({ name: 'fedtune_rounds_total', help: 'Rounds finished, by status', labelNames: ['status'] as const, registers: [this.registry] });
+  readonly round = new Gauge({ name: 'fedtune_round', help: 'The last finished round', registers: [this.registry] });
+  readonly roundDuration = new Histogram({
+    name: 'fedtune_round_duration_seconds',
+    help: 'Wall time of a round, selection to model saved',
+    buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800],
+    registers: [this.registry],
+  });
+  readonly uploadBytesPerNode = new Histogram({
+    name: 'fedtune_round_upload_bytes_per_node',
+    help: 'Mean bytes a surviving node uploaded in a round',
+    buckets: [1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9],
+    registers: [this.registry],
+  });
+  readonly evalLoss = new Gauge({ name: 'fedtune_eval_loss', help: 'Federated evaluation loss of the last evaluated round', registers: [this.registry] });
+  readonly epsilon = new Gauge({ name: 'fedtune_privacy_epsilon', help: 'Privacy spent so far (epsilon at the configured delta)', registers: [this.registry] });
+  readonly engineUp = new Gauge({ name: 'fedtune_engine_up', help: '1 while the round engine can run rounds, 0 once it failed', registers: [this.registry] });
 
-  inc(name: string, labels: Labels = {}, by = 1): void {
-    const k = key(name, labels);
-    const cur = this.values.get(k);
-    this.values.set(k, { name, value: (cur?.value ?? 0) + by, type: 'counter' });
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
   }
 
-  set(name: string, value: number, labels: Labels = {}): void {
-    this.values.set(key(name, labels), { name, value, type: 'gauge' });
-  }
-
-  get(name: string, labels: Labels = {}): number | undefined {
-    return this.values.get(key(name, labels))?.value;
-  }
-
-  /** The exposition text. */
-  render(): string {
-    const typed = new Set<string>();
-    const lines: string[] = [];
-    for (const [k, v] of [...this.values].sort(([a], [b]) => a.localeCompare(b))) {
-      if (!typed.has(v.name)) {
-        lines.push(`# TYPE ${v.name} ${v.type}`);
-        typed.add(v.name);
-      }
-      lines.push(`${k} ${v.value}`);
-    }
-    return lines.join('\n') + '\n';
+  /** The exposition text and its content type. */
+  async render(): Promise<{ text: string; contentType: string }> {
+    return { text: await this.registry.metrics(), contentType: this.registry.contentType };
   }
 }

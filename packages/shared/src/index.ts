@@ -7,6 +7,8 @@ export * from './protocol/messages.js';
 export * from './protocol/events.js';
 export * from './protocol/codec.js';
 export * from './protocol/typed-arrays.js';
+export * from './auth/hello-proof.js';
+export * from './auth/token-strength.js';
 export * from './crypto/provider.js';
 export * from './crypto/node-crypto.js';
 export { nativeCryptoStatus, type NativeCryptoStatus } from './crypto/native-keystream.js';

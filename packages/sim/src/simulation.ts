@@ -109,6 +109,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     host: '127.0.0.1',
     port: 0,
     tokens: [token],
+    // One shared enrollment token for the whole simulated fleet.
+    maxSessionsPerToken: o.clients,
     rounds: o.rounds,
     // Dropped nodes reconnect at once; rounds start when most of the fleet is back.
     minNodes: Math.max(1, Math.ceil(o.clients * 0.5)),

@@ -38,8 +38,11 @@ export class PlainAggregator {
     if (this.count === 0 || this.weightTotal <= 0) throw new FedtuneError('FT_ERR_ROUND_ABORTED', 'no weighted updates to average');
     const mean = new Float32Array(this.length);
     for (let i = 0; i < mean.length; i++) mean[i] = this.sum[i]! / this.weightTotal;
+    // Only names every node reported: a union over nodes would grow with the cohort.
     const metricsMax: Metrics = {};
-    for (const { metrics } of this.metricItems) for (const [k, v] of Object.entries(metrics)) metricsMax[k] = Math.max(metricsMax[k] ?? -Infinity, v);
+    for (const k of Object.keys(this.metricItems[0]!.metrics)) {
+      if (this.metricItems.every((m) => Number.isFinite(m.metrics[k]))) metricsMax[k] = this.metricItems.reduce((mx, m) => Math.max(mx, m.metrics[k]!), -Infinity);
+    }
     return { meanDelta: mean, count: this.count, totalExamples: this.examples, metrics: weightedMetrics(this.metricItems), metricsMax };
   }
 }

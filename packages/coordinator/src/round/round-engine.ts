@@ -1,12 +1,14 @@
 // The round engine: runs rounds one after another, each through the pure state machine in
 // round-state.ts, with a deadline on every stage, upload slots for bounded memory, and the
 // strategy for the server step. Socket handlers call the `on*` methods; the engine never throws
-// at a node for another node's fault.
+// at a node for another node's fault, and no node's message can end it: a round that fails
+// (a non-finite or out-of-bound aggregate, an internal error) aborts and keeps the model.
 import { EventEmitter } from 'node:events';
 import {
   CHUNK_ELEMENTS,
   FedtuneError,
   firstNonFinite,
+  l2Norm,
   layoutSize,
   sameLayout,
   type EvaluateResult,
@@ -42,6 +44,7 @@ export interface EngineSettings {
   fitDeadlineMs: number;
   evaluateDeadlineMs: number;
   evaluateEvery: number;
+  /** Nodes asked to evaluate, sampled from those ready; default the fit cohort's target size. */
   evaluateClients?: number;
   weighting: Weighting;
   trainConfig: TrainConfig;
@@ -50,7 +53,21 @@ export interface EngineSettings {
   secagg?: SecAggConfig;
   /** Nodes enrolled (N), for the sampling rate K/N under uniform selection; default: those connected. */
   population?: number;
+  /** An upload slot held this long without a chunk is taken back and its node dropped. */
+  uploadIdleMs: number;
+  /** The most examples a node may claim. */
+  maxExamplesPerNode: number;
+  /** L2 bound on a plain update when the round has no clip (a clip, when set, is the bound). */
+  maxUpdateNorm?: number;
+  /** Rounds failing in a row on internal errors before the engine gives up (and says so). */
+  maxConsecutiveFailures?: number;
 }
+
+/** What the engine is doing, for /healthz and the dashboard. */
+export type EngineState = 'idle' | 'waiting-for-nodes' | 'running' | 'finished' | 'stopped' | 'failed';
+
+/** Float32 rounding of a delta clipped exactly at C can land just above it. */
+const CLIP_TOLERANCE = 1 + 1e-4;
 
 export interface EngineDeps {
   settings: EngineSettings;
@@ -71,6 +88,8 @@ interface Upload {
   header: FitBegin;
   assembler: UpdateAssembler;
   bytes: number;
+  /** Fires when the node holds its slot for uploadIdleMs without sending a chunk. */
+  idle: unknown;
 }
 
 interface Collection {
@@ -83,6 +102,8 @@ interface Collection {
   /** Nodes holding an upload slot. */
   slotHolders: Set<string>;
   aggregator: PlainAggregator | null;
+  /** L2 bound each plain update must meet (the round's clip, or the operator's bound). */
+  normBound: number;
   initWeights: Weights | null;
   uploadedBytes: Map<string, number>;
   wake: () => void;
@@ -108,6 +129,7 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
   private readonly stopController = new AbortController();
   /** The last completed round; rounds continue from here (non-zero after a resume). */
   private lastRound: number;
+  private engineState: EngineState = 'idle';
 
   constructor(
     private readonly deps: EngineDeps,
@@ -122,6 +144,10 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     return this.collection?.state.round ?? this.evaluation?.round ?? null;
   }
 
+  get state(): EngineState {
+    return this.engineState;
+  }
+
   stop(): void {
     this.stopController.abort();
     this.collection?.wake();
@@ -134,25 +160,50 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     const summaries: RoundSummary[] = [];
     const signal = this.stopController.signal;
     let stopReason: string | undefined;
-    try {
-      while (this.lastRound < settings.rounds && !signal.aborted) {
+    let failures = 0;
+    while (this.lastRound < settings.rounds && !signal.aborted) {
+      this.engineState = 'waiting-for-nodes';
+      try {
         await transport.waitForNodes(settings.minNodes, signal);
+      } catch (err) {
+        if (signal.aborted) break;
+        throw err;
+      }
+      this.engineState = 'running';
+      const round = this.lastRound + 1;
+      let summary: RoundSummary | { stop: string };
+      try {
         if (this.deps.store.current === null) {
           await this.initialiseModel();
+          failures = 0;
           continue;
         }
-        const summary = await this.runRound(this.lastRound + 1);
-        if ('stop' in summary) {
-          stopReason = summary.stop;
+        summary = await this.runRound(round);
+        failures = 0;
+      } catch (err) {
+        if (signal.aborted) break;
+        // Whatever went wrong stays inside this round: it aborts, the model stays as it was.
+        failures++;
+        const message = err instanceof Error ? err.message : String(err);
+        logger.error('round failed', { round, error: err instanceof Error ? (err.stack ?? message) : message, inARow: failures });
+        this.collection = null;
+        this.evaluation = null;
+        if (failures >= (settings.maxConsecutiveFailures ?? 3)) {
+          this.engineState = 'failed';
+          stopReason = `engine failed: ${failures} rounds in a row ended in internal errors (last: ${message})`;
           break;
         }
-        this.lastRound = summary.round;
-        summaries.push(summary);
-        this.emit('round', summary);
+        summary = this.failedRound(round, `internal error: ${message}`);
       }
-    } catch (err) {
-      if (!signal.aborted) throw err;
+      if ('stop' in summary) {
+        stopReason = summary.stop;
+        break;
+      }
+      this.lastRound = summary.round;
+      summaries.push(summary);
+      this.emit('round', summary);
     }
+    if (this.engineState !== 'failed') this.engineState = signal.aborted ? 'stopped' : 'finished';
     const reason = stopReason ?? (signal.aborted ? 'stopped' : `completed ${settings.rounds} rounds`);
     transport.broadcastFinished({ reason, modelVersion: this.deps.store.current?.version ?? null });
     logger.info('training finished', { reason });
@@ -166,6 +217,10 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
   async onFitBegin(node: string, msg: FitBegin, frameBytes = 0): Promise<void> {
     const c = this.requireCollection(node, msg.round);
     if (c.uploads.has(node) || c.state.reported.has(node)) throw new FedtuneError('FT_ERR_DUPLICATE', `update for round ${msg.round}`);
+    if (msg.numExamples > this.deps.settings.maxExamplesPerNode) {
+      this.dropFromCollection(c, node, 'rejected');
+      throw new FedtuneError('FT_ERR_BOUND', `numExamples ${msg.numExamples} > the limit of ${this.deps.settings.maxExamplesPerNode}`);
+    }
     if (c.task === 'ready') {
       // SecAgg round: training is done; the update itself comes masked, through the SecAgg stages.
       if (Object.keys(msg.metrics).length > 0) throw new FedtuneError('FT_ERR_STAGE', 'a SecAgg round takes no per-node metrics in the clear');
@@ -183,7 +238,6 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       if (msg.tensors !== undefined && !sameLayout(msg.tensors, current.tensors)) throw new FedtuneError('FT_ERR_SHAPE', 'layout differs from the model');
       total = current.data.length;
     }
-    if (!Number.isFinite(msg.numExamples)) throw new FedtuneError('FT_ERR_NON_FINITE', 'numExamples');
     const bad = Object.entries(msg.metrics).find(([, v]) => !Number.isFinite(v));
     if (bad) throw new FedtuneError('FT_ERR_NON_FINITE', `metric ${bad[0]}`);
     await this.slots.acquire();
@@ -192,7 +246,21 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       throw new FedtuneError('FT_ERR_STALE_ROUND', `round ${msg.round} closed while waiting for an upload slot`);
     }
     c.slotHolders.add(node);
-    c.uploads.set(node, { header: msg, assembler: new UpdateAssembler(total, CHUNK_ELEMENTS), bytes: 0 });
+    const upload: Upload = { header: msg, assembler: new UpdateAssembler(total, CHUNK_ELEMENTS), bytes: 0, idle: null };
+    c.uploads.set(node, upload);
+    this.armIdle(c, node, upload);
+  }
+
+  /** (Re)starts the timer that takes an upload slot back from a node that stopped sending. */
+  private armIdle(c: Collection, node: string, upload: Upload): void {
+    const { clock, settings, logger, transport } = this.deps;
+    if (upload.idle !== null) clock.clearTimeout(upload.idle);
+    upload.idle = clock.setTimeout(() => {
+      if (c.uploads.get(node) !== upload) return;
+      logger.warn('upload stalled: slot taken back', { node, round: c.state.round, idleMs: settings.uploadIdleMs, chunks: upload.assembler.bytesReceived });
+      transport.missedDeadline(node);
+      this.dropFromCollection(c, node, 'deadline');
+    }, settings.uploadIdleMs);
   }
 
   /** One chunk of a node's update. A bad chunk drops the node from the round and is rethrown. */
@@ -200,15 +268,21 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     const c = this.requireCollection(node, msg.round);
     const upload = c.uploads.get(node);
     if (upload === undefined) throw new FedtuneError('FT_ERR_STAGE', 'send fit:begin before chunks');
+    let data: Float32Array | null = null;
     try {
       upload.assembler.add(msg.index, msg.totalChunks, msg.data, frameBytes);
+      this.armIdle(c, node, upload);
+      if (!upload.assembler.complete) return;
+      data = upload.assembler.result();
+      if (c.task === 'delta') {
+        const norm = l2Norm(data);
+        if (!(norm <= c.normBound)) throw new FedtuneError('FT_ERR_BOUND', `update L2 norm ${norm.toPrecision(4)} > the bound ${c.normBound.toPrecision(4)}`);
+      }
     } catch (err) {
       this.dropFromCollection(c, node, 'rejected');
       this.deps.logger.warn('update rejected', { node, round: msg.round, code: (err as FedtuneError).code, error: (err as Error).message });
       throw err;
     }
-    if (!upload.assembler.complete) return;
-    const data = upload.assembler.result();
     if (c.task === 'init') {
       c.initWeights = { tensors: upload.header.tensors!, data };
     } else {
@@ -236,6 +310,10 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       e.wake();
       throw new FedtuneError('FT_ERR_NON_FINITE', 'evaluation loss or metric');
     }
+    if (msg.numExamples > this.deps.settings.maxExamplesPerNode) {
+      e.wake();
+      throw new FedtuneError('FT_ERR_BOUND', `numExamples ${msg.numExamples} > the limit of ${this.deps.settings.maxExamplesPerNode}`);
+    }
     e.reports.push({ numExamples: msg.numExamples, loss: msg.loss, metrics: msg.metrics });
     e.wake();
   }
@@ -257,6 +335,22 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
 
   // ---- round driving -------------------------------------------------------------------------
 
+  /** The summary of a round that failed before it could report more. */
+  private failedRound(round: number, reason: string): RoundSummary {
+    const version = this.deps.store.current?.version ?? null;
+    this.deps.transport.broadcastRoundEnd({ round, status: 'aborted', modelVersion: version, reason: reason.slice(0, 2048) });
+    const spent = this.deps.strategy.privacySpent?.() ?? null;
+    return {
+      ...summariseCollection(newRound(round, [], 0, 0), new Map(), 0),
+      status: 'aborted',
+      abortReason: reason,
+      survivors: 0,
+      epsilon: spent?.epsilon ?? null,
+      delta: spent?.delta ?? null,
+      modelVersion: version,
+    };
+  }
+
   private requireCollection(node: string, round: number): Collection {
     const c = this.collection;
     if (c === null || c.state.round !== round || c.state.stage !== 'collect') throw new FedtuneError('FT_ERR_STALE_ROUND', `round ${round} is not collecting`);
@@ -266,6 +360,8 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
   }
 
   private releaseUpload(c: Collection, node: string): void {
+    const upload = c.uploads.get(node);
+    if (upload?.idle != null) this.deps.clock.clearTimeout(upload.idle);
     c.uploads.delete(node);
     if (c.slotHolders.delete(node)) this.slots.release();
   }
@@ -276,7 +372,7 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     c.wake();
   }
 
-  private async collect(state: RoundState, task: Collection['task'], send: (node: string) => void): Promise<Collection> {
+  private async collect(state: RoundState, task: Collection['task'], send: (node: string) => void, clip?: number): Promise<Collection> {
     const { settings } = this.deps;
     const c: Collection = {
       state: advance(state, 'collect'),
@@ -285,6 +381,7 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       uploads: new Map(),
       slotHolders: new Set(),
       aggregator: task === 'delta' ? new PlainAggregator(this.deps.store.current!.weights.data.length, settings.weighting) : null,
+      normBound: clip !== undefined ? clip * CLIP_TOLERANCE : (settings.maxUpdateNorm ?? Infinity),
       initWeights: null,
       uploadedBytes: new Map(),
       wake: () => {},
@@ -299,6 +396,8 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
         this.collection = null;
         c.state = closeCollection(c.state, timedOut);
         for (const node of [...c.uploads.keys()]) this.releaseUpload(c, node);
+        for (const [node, d] of c.state.dropped) if (d.reason === 'deadline') this.deps.transport.missedDeadline(node);
+        for (const node of c.state.reported) this.deps.transport.contributed(node);
       },
       this.stopController.signal,
     );
@@ -368,6 +467,7 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
         deadlineMs: settings.fitDeadlineMs,
         ...(ring === undefined ? {} : { secagg: { bits: ring.bits, scale: ring.scale, maxSummands: ring.maxSummands, clientBound: ring.clientBound, l2Clip: l2Clip! } }),
       }),
+      l2Clip,
     );
     const summary = summariseCollection(c.state, c.uploadedBytes, clock.now() - started);
     const spent = () => strategy.privacySpent?.() ?? null;
@@ -385,7 +485,13 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       const examples = new Map([...c.ready].map(([n, r]) => [n, r.numExamples]));
       const res = await aggregateSecurely(
         { sender: { send: (n, e, m) => transport.sendSecAgg(n, e, m) }, crypto: this.deps.crypto, random, clock, logger, pool: this.deps.unmaskPool, onSession: (s) => (this.secaggSession = s) },
-        { ...sa, ...(req.minSurvivors === undefined ? {} : { minSurvivors: req.minSurvivors }) },
+        {
+          ...sa,
+          l2Clip: l2Clip!,
+          ...(req.minSurvivors === undefined ? {} : { minSurvivors: req.minSurvivors }),
+          // The nodes' distributed noise (ring units) widens the bound the decoded sum is checked against.
+          ...(typeof fitConfig.dpLocalVariance === 'number' ? { noiseVariancePerNode: fitConfig.dpLocalVariance } : {}),
+        },
         round,
         cohort,
         ring!,
@@ -404,8 +510,16 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     } else {
       aggregate = c.aggregator!.finish();
     }
+    const badMean = firstNonFinite(aggregate.meanDelta);
+    if (badMean >= 0) return abort(`FT_ERR_NON_FINITE: the round's mean update is ${aggregate.meanDelta[badMean]} at element ${badMean}; the model is unchanged`);
+    // A strategy with state (momentum, moments, a ledger) is rolled back if its step is unusable.
+    const snapshot = strategy.loadState === undefined ? undefined : strategy.saveState?.();
     const next = strategy.aggregateFit(round, global.weights.data, aggregate);
-    if (firstNonFinite(next) >= 0) throw new FedtuneError('FT_ERR_INTERNAL', `strategy ${strategy.name} produced non-finite weights`);
+    const badWeight = firstNonFinite(next);
+    if (badWeight >= 0) {
+      if (snapshot !== undefined) strategy.loadState!(snapshot);
+      return abort(`FT_ERR_NON_FINITE: the ${strategy.name} step gives ${next[badWeight]} at element ${badWeight}; the model is unchanged`);
+    }
     const weights: Weights = { tensors: global.weights.tensors, data: next };
     const version = store.put(weights);
     await this.deps.onModel?.(round, version, weights);
@@ -426,8 +540,10 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
 
   private async evaluate(round: number, version: string) {
     const { settings, strategy, transport, random } = this.deps;
+    // A sampled cohort of ready nodes, never every connected one: Sybil sockets cannot stall it.
     const available = transport.available();
-    const nodes = settings.evaluateClients === undefined ? available : selectCohort(available, { kind: 'uniform', clientsPerRound: settings.evaluateClients, overSelection: 0 }, random).selected;
+    const count = settings.evaluateClients ?? (settings.selection.kind === 'uniform' ? settings.selection.clientsPerRound : Math.max(1, Math.ceil(settings.selection.sampleRate * available.length)));
+    const nodes = selectCohort(available, { kind: 'uniform', clientsPerRound: count, overSelection: 0 }, random).selected;
     const e: Evaluation = { round, pending: new Set(nodes), reports: [], wake: () => {} };
     this.evaluation = e;
     const config = strategy.configureEvaluate(round, settings.trainConfig);

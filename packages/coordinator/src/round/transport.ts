@@ -5,7 +5,7 @@ import type { EvaluateInstruction, FitInstruction, RoundEnd, TrainingFinished } 
 export type SecAggServerEvent = 'secagg:setup' | 'secagg:share-keys-request' | 'secagg:masked-input-request' | 'secagg:consistency-request' | 'secagg:unmask-request' | 'secagg:abort';
 
 export interface NodeTransport {
-  /** Authenticated, connected nodes. */
+  /** Nodes that may be selected now: authenticated, connected, ready, not serving a penalty. */
   available(): string[];
   /** Resolves once at least `n` nodes are available, or rejects when `signal` aborts. */
   waitForNodes(n: number, signal: AbortSignal): Promise<void>;
@@ -15,4 +15,8 @@ export interface NodeTransport {
   sendSecAgg(node: string, event: SecAggServerEvent, message: unknown): void;
   broadcastRoundEnd(message: RoundEnd): void;
   broadcastFinished(message: TrainingFinished): void;
+  /** The node let a deadline pass holding a place in a round: it sits out a while. */
+  missedDeadline(node: string): void;
+  /** The node's contribution counted: any penalty is lifted. */
+  contributed(node: string): void;
 }

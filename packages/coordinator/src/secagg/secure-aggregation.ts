@@ -25,6 +25,22 @@ export interface SecAggConfig {
   identityKeys?: ReadonlyMap<string, Uint8Array>;
   /** Never unmask a sum of fewer inputs (distributed DP noise is sized for this many). */
   minSurvivors?: number;
+  /** Distributed DP: each node's noise variance per coordinate, in ring units. */
+  noiseVariancePerNode?: number;
+}
+
+/**
+ * The largest L2 norm the decoded sum of `n` honest inputs can have: n clipped vectors (n C), each
+ * coordinate's randomized rounding (under 1/scale per node: n sqrt(d) / scale), and the summed noise,
+ * whose norm exceeds sigma (sqrt(d) + t) with probability below exp(-t^2 / 2) for Gaussian-tailed
+ * noise (Laurent and Massart 2000; discrete Gaussian and Skellam noise are sub-Gaussian with the same
+ * variance proxy, Canonne-Kamath-Steinke 2020 and Agarwal-Kairouz-Liu 2021). t = 12: a false alarm
+ * once in about e^72 rounds.
+ */
+export function decodedSumBound(n: number, clip: number, dimension: number, scale: number, noiseVariancePerNode = 0): number {
+  const rootD = Math.sqrt(dimension);
+  const noiseStd = Math.sqrt(n * noiseVariancePerNode) / scale;
+  return n * clip + (n * rootD) / scale + noiseStd * (rootD + 12);
 }
 
 /** Ring parameters for a round whose cohort has `selected` nodes; `noiseStd` in ring units. */
@@ -95,16 +111,40 @@ export async function aggregateSecurely(
   let result;
   try {
     result = await session.run();
+  } catch (err) {
+    // Nothing in a SecAgg session may take the engine down: the round ends without a sum.
+    deps.logger.error('secure aggregation failed', { round, error: String((err as Error)?.stack ?? err) });
+    return { ok: false, stage: 'Unmask', reason: `internal error: ${(err as Error)?.message ?? String(err)}`, drops: [], stageMs: {}, graph };
   } finally {
     deps.onSession(null);
   }
   const stageMs: Record<string, number> = { ...result.stageMs };
   if (!result.ok) return { ok: false, stage: result.stage, reason: result.reason, drops: result.drops, stageMs, graph };
   const started = deps.clock.now();
-  const unmasked = await deps.pool.unmask(result.plan, result.sum);
+  let sum: Float64Array;
+  try {
+    sum = decodeFromRing(await deps.pool.unmask(result.plan, result.sum), ring);
+  } catch (err) {
+    deps.logger.error('mask removal failed', { round, error: String((err as Error)?.stack ?? err) });
+    return { ok: false, stage: 'Unmask', reason: `mask removal failed: ${(err as Error)?.message ?? String(err)}`, drops: result.drops, stageMs, graph };
+  }
   stageMs.unmaskMasks = deps.clock.now() - started;
-  const sum = decodeFromRing(unmasked, ring);
   const n = result.survivors.length;
+  // A node that added values beyond its clip (say 2^30 to every ring element) leaves a sum no honest
+  // cohort can produce: refuse it rather than step the model with garbage.
+  const bound = decodedSumBound(n, config.l2Clip, sum.length, ring.scale, config.noiseVariancePerNode ?? 0);
+  let sq = 0;
+  for (let i = 0; i < sum.length; i++) sq += sum[i]! * sum[i]!;
+  if (!(Math.sqrt(sq) <= bound)) {
+    return {
+      ok: false,
+      stage: 'Unmask',
+      reason: `FT_ERR_BOUND: the decoded sum of ${n} inputs has L2 norm ${Math.sqrt(sq).toPrecision(4)} > ${bound.toPrecision(4)} (clip ${config.l2Clip} each, plus rounding and noise): some node sent out-of-bound values`,
+      drops: result.drops,
+      stageMs,
+      graph,
+    };
+  }
   const meanDelta = new Float32Array(sum.length);
   for (let i = 0; i < sum.length; i++) meanDelta[i] = sum[i]! / n;
   const totalExamples = result.survivors.reduce((s, id) => s + (examples.get(id) ?? 0), 0);

@@ -1,6 +1,7 @@
 // The socket.io shell around the engine: every inbound frame is decoded and validated before any
 // logic sees it, every failure is answered with a coded error (never a stack), and a socket that
-// keeps sending garbage is disconnected.
+// keeps sending garbage is disconnected. It also decides who a connection is: a token (capped in
+// live sessions, revocable), a node id that only its proof resumes, and readiness for selection.
 import {
   FedtuneError,
   PROTOCOL_VERSION,
@@ -9,7 +10,9 @@ import {
   encodeReply,
   peekObject,
   toWireError,
+  verifyHello,
   type ClientToServerEvents,
+  type Hello,
   type CryptoProvider,
   type EvaluateInstruction,
   type EventName,
@@ -22,12 +25,15 @@ import {
   type WireError,
 } from '@fedtune/shared';
 import type { Server, Socket } from 'socket.io';
-import type { TokenVerifier } from '../auth/token-verifier.js';
+import type { AuthFailures } from '../auth/auth-failures.js';
+import type { NodeRegistry } from '../auth/node-registry.js';
+import type { TokenEntry, TokenRegistry } from '../auth/token-registry.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { ModelStore } from '../model/model-store.js';
 import type { RoundEngine } from '../round/round-engine.js';
 import type { NodeTransport, SecAggServerEvent } from '../round/transport.js';
+import type { Readiness } from './readiness.js';
 
 export type FedtuneServer = Server<ClientToServerEvents, ServerToClientEvents>;
 type FedtuneSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -39,17 +45,37 @@ const STRIKE_CODES = new Set(['FT_ERR_MALFORMED', 'FT_ERR_TOO_LARGE', 'FT_ERR_NO
 interface NodeSession {
   id: string;
   socket: FedtuneSocket;
+  token: TokenEntry;
+  address: string;
   name: string | undefined;
   backend: string | undefined;
+  since: number;
+}
+
+/** A connected node as the admin surface shows it. */
+export interface SessionInfo {
+  id: string;
+  name: string | null;
+  backend: string | null;
+  token: string;
+  address: string;
+  since: number;
+  ready: boolean;
 }
 
 export interface SocketServerDeps {
-  verifier: TokenVerifier;
+  tokens: TokenRegistry;
+  registry: NodeRegistry;
+  readiness: Readiness;
+  authFailures: AuthFailures;
+  /** Enrolled Ed25519 identities by node id: these ids can only be claimed with a signature. */
+  identityKeys?: ReadonlyMap<string, Uint8Array>;
   store: ModelStore;
   crypto: CryptoProvider;
   logger: Logger;
   metrics: Metrics;
   helloTimeoutMs: number;
+  now: () => number;
 }
 
 type Inbound = Pick<RoundEngine, 'onFitBegin' | 'onFitChunk' | 'onFitFailure' | 'onEvaluateResult' | 'onNodeLost' | 'onSecAggMessage'>;
@@ -58,6 +84,7 @@ const SECAGG_INBOUND = ['secagg:advertise-keys', 'secagg:share-keys', 'secagg:ma
 
 export class SocketServer implements NodeTransport {
   private readonly sessions = new Map<string, NodeSession>();
+  private readonly perToken = new Map<string, number>();
   private waiters: (() => void)[] = [];
   private engine: Inbound | null = null;
 
@@ -77,40 +104,89 @@ export class SocketServer implements NodeTransport {
     return this.sessions.size;
   }
 
+  /** Connected nodes for the admin surface, at most `limit` from `offset` in join order. */
+  listSessions(offset = 0, limit = 100): { total: number; nodes: SessionInfo[] } {
+    const ready = new Set(this.available());
+    const nodes = [...this.sessions.values()].slice(offset, offset + limit).map((s) => ({
+      id: s.id,
+      name: s.name ?? null,
+      backend: s.backend ?? null,
+      token: s.token.label,
+      address: s.address,
+      since: s.since,
+      ready: ready.has(s.id),
+    }));
+    return { total: this.sessions.size, nodes };
+  }
+
+  /** Revokes a token and disconnects its live sessions. Returns how many it closed, or null for no such token. */
+  revokeToken(labelOrHash: string): number | null {
+    const entry = this.deps.tokens.revoke(labelOrHash);
+    if (entry === null) return null;
+    let closed = 0;
+    for (const s of [...this.sessions.values()]) {
+      if (s.token !== entry) continue;
+      this.refuse(s.socket, new FedtuneError('FT_ERR_AUTH', 'token revoked'));
+      closed++;
+    }
+    this.deps.logger.warn('token revoked', { token: entry.label, closed });
+    return closed;
+  }
+
   // ---- NodeTransport -------------------------------------------------------------------------
 
+  /** Nodes that may be selected now: connected, ready, not busy, not penalised. */
   available(): string[] {
-    return [...this.sessions.keys()];
+    return this.deps.readiness.eligible(this.sessions.keys());
   }
 
   waitForNodes(n: number, signal: AbortSignal): Promise<void> {
-    if (this.sessions.size >= n) return Promise.resolve();
+    if (this.available().length >= n) return Promise.resolve();
     return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const check = () => {
         if (signal.aborted) {
           reject(new FedtuneError('FT_ERR_ROUND_ABORTED', 'stopped'));
           return true;
         }
-        if (this.sessions.size >= n) {
+        if (this.available().length >= n) {
           resolve();
           return true;
         }
+        // A penalised node becomes eligible with time alone: look again then.
+        const release = this.deps.readiness.nextRelease();
+        clearTimeout(timer);
+        if (release !== null) timer = setTimeout(waiter, Math.max(1, release - this.deps.now())).unref();
         return false;
       };
       const waiter = () => {
-        if (check()) this.waiters = this.waiters.filter((w) => w !== waiter);
+        if (check()) {
+          clearTimeout(timer);
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+        }
       };
       this.waiters.push(waiter);
       signal.addEventListener('abort', waiter, { once: true });
+      check();
     });
   }
 
   sendFit(node: string, message: FitInstruction): void {
+    this.deps.readiness.markBusy(node);
     this.sessions.get(node)?.socket.emit('round:fit', encodeMessage('round:fit', message));
   }
 
   sendEvaluate(node: string, message: EvaluateInstruction): void {
+    this.deps.readiness.markBusy(node);
     this.sessions.get(node)?.socket.emit('round:evaluate', encodeMessage('round:evaluate', message));
+  }
+
+  missedDeadline(node: string): void {
+    this.deps.readiness.missedDeadline(node);
+  }
+
+  contributed(node: string): void {
+    this.deps.readiness.contributed(node);
   }
 
   sendSecAgg(node: string, event: SecAggServerEvent, message: unknown): void {
@@ -132,10 +208,20 @@ export class SocketServer implements NodeTransport {
   // ---- connection handling -------------------------------------------------------------------
 
   private onConnection(socket: FedtuneSocket): void {
-    const { logger, helloTimeoutMs, metrics } = this.deps;
+    const { logger, helloTimeoutMs, metrics, crypto } = this.deps;
     let session: NodeSession | null = null;
     let strikes = 0;
-    metrics.inc('fedtune_connections_total');
+    const address = socket.handshake.address;
+    metrics.connections.inc();
+    const blocked = this.deps.authFailures.blockedFor(address);
+    if (blocked > 0) {
+      metrics.refusals.inc({ code: 'FT_ERR_LIMIT' });
+      this.refuse(socket, new FedtuneError('FT_ERR_LIMIT', `too many failed authentications from this address; retry in ${Math.ceil(blocked / 1000)} s`));
+      return;
+    }
+    // The nonce an enrolled identity signs at hello: fresh per connection, so a proof cannot be replayed.
+    const nonce = crypto.randomBytes(32);
+    socket.emit('hello:challenge', encodeMessage('hello:challenge', { nonce }));
     const helloTimer = setTimeout(() => {
       if (session === null) this.refuse(socket, new FedtuneError('FT_ERR_NOT_AUTHENTICATED', `no hello within ${helloTimeoutMs} ms`));
     }, helloTimeoutMs);
@@ -147,7 +233,7 @@ export class SocketServer implements NodeTransport {
 
     const fail = (event: string, err: unknown): WireError => {
       const wire = toWireError(err);
-      metrics.inc('fedtune_rejected_messages_total', { code: wire.code });
+      metrics.refusals.inc({ code: wire.code });
       if (wire.code === 'FT_ERR_INTERNAL') logger.error('handler failed', { event, node: session?.id, error: String((err as Error)?.stack ?? err) });
       else logger.debug('message refused', { event, node: session?.id, code: wire.code, message: wire.message });
       if (STRIKE_CODES.has(wire.code) && ++strikes >= MAX_STRIKES) {
@@ -194,19 +280,28 @@ export class SocketServer implements NodeTransport {
 
     onAck('hello', (msg) => {
       if (session !== null) throw new FedtuneError('FT_ERR_DUPLICATE', 'hello already accepted');
-      if (!this.deps.verifier.verify(msg.token)) {
-        metrics.inc('fedtune_auth_failures_total');
+      let claimed: { id: string; secret: string; token: TokenEntry };
+      try {
+        claimed = this.authenticate(msg, nonce);
+      } catch (err) {
+        if (err instanceof FedtuneError && err.code === 'FT_ERR_AUTH') this.authFailed(address, err.message);
         setImmediate(() => socket.disconnect(true));
-        throw new FedtuneError('FT_ERR_AUTH');
+        throw err;
       }
       clearTimeout(helloTimer);
-      const id = this.claimId(msg.resumeNodeId);
-      session = { id, socket, name: msg.nodeName, backend: msg.backend };
-      this.sessions.set(id, session);
-      logger.info('node joined', { node: id, name: msg.nodeName, backend: msg.backend, nodes: this.sessions.size });
-      metrics.set('fedtune_nodes_connected', this.sessions.size);
-      for (const w of [...this.waiters]) w();
-      return { ok: true as const, protocolVersion: PROTOCOL_VERSION, nodeId: id, modelVersion: this.deps.store.current?.version ?? null };
+      this.deps.authFailures.clear(address);
+      const stale = this.sessions.get(claimed.id);
+      if (stale !== undefined) {
+        // The same node, proved, on a new connection: the old one is a leftover.
+        this.dropSession(stale, 'replaced by a new connection of the same node');
+        stale.socket.disconnect(true);
+      }
+      session = { id: claimed.id, socket, token: claimed.token, address, name: msg.nodeName, backend: msg.backend, since: this.deps.now() };
+      this.sessions.set(claimed.id, session);
+      this.perToken.set(claimed.token.key, (this.perToken.get(claimed.token.key) ?? 0) + 1);
+      logger.info('node joined', { node: claimed.id, name: msg.nodeName, backend: msg.backend, token: claimed.token.label, nodes: this.sessions.size });
+      metrics.nodesConnected.set(this.sessions.size);
+      return { ok: true as const, protocolVersion: PROTOCOL_VERSION, nodeId: claimed.id, modelVersion: this.deps.store.current?.version ?? null, resumeSecret: claimed.secret };
     }, (frame) => {
       // The version is checked before the schema: a future hello need not match today's schema.
       const peek = peekObject(frame);
@@ -214,6 +309,12 @@ export class SocketServer implements NodeTransport {
         setImmediate(() => socket.disconnect(true));
         throw new FedtuneError('FT_ERR_VERSION', `coordinator speaks protocol ${PROTOCOL_VERSION}, node sent ${JSON.stringify(peek.protocolVersion) ?? 'none'}`);
       }
+    });
+    onAck('ready', () => {
+      const s = requireSession();
+      this.deps.readiness.markReady(s.id);
+      for (const w of [...this.waiters]) w();
+      return { ok: true as const };
     });
     onAck('model:manifest', (msg) => {
       requireSession();
@@ -229,7 +330,7 @@ export class SocketServer implements NodeTransport {
     });
     onAck('fit:chunk', (msg, bytes) => {
       this.inbound().onFitChunk(requireSession().id, msg, bytes);
-      metrics.inc('fedtune_upload_bytes_total', {}, bytes);
+      metrics.uploadBytes.inc(bytes);
       return { ok: true as const };
     });
     onPlain('fit:failure', (msg) => this.inbound().onFitFailure(requireSession().id, msg));
@@ -241,40 +342,72 @@ export class SocketServer implements NodeTransport {
     for (const event of SECAGG_INBOUND) {
       onAck(event, (msg, bytes) => {
         this.inbound().onSecAggMessage(requireSession().id, event, msg, bytes);
-        if (event === 'secagg:masked-input-chunk') metrics.inc('fedtune_upload_bytes_total', {}, bytes);
+        if (event === 'secagg:masked-input-chunk') metrics.uploadBytes.inc(bytes);
         return { ok: true as const };
       });
     }
 
     socket.on('disconnect', (reason) => {
       clearTimeout(helloTimer);
-      if (session === null) return;
-      if (this.sessions.get(session.id) === session) {
-        this.sessions.delete(session.id);
-        metrics.set('fedtune_nodes_connected', this.sessions.size);
-        logger.info('node left', { node: session.id, reason, nodes: this.sessions.size });
-        this.engine?.onNodeLost(session.id);
-      }
+      if (session !== null) this.dropSession(session, reason);
     });
+  }
+
+  /** Forgets a session once (its socket may already be closing); the engine loses the node. */
+  private dropSession(session: NodeSession, reason: string): void {
+    if (this.sessions.get(session.id) !== session) return;
+    this.sessions.delete(session.id);
+    const left = (this.perToken.get(session.token.key) ?? 1) - 1;
+    if (left > 0) this.perToken.set(session.token.key, left);
+    else this.perToken.delete(session.token.key);
+    this.deps.readiness.remove(session.id);
+    this.deps.metrics.nodesConnected.set(this.sessions.size);
+    this.deps.logger.info('node left', { node: session.id, reason, nodes: this.sessions.size });
+    this.engine?.onNodeLost(session.id);
+  }
+
+  /**
+   * Who this hello is: a valid, unrevoked token under its session cap, and a node id that is new,
+   * resumed with its secret, or an enrolled identity proved by a signature over this connection's nonce.
+   * @throws FedtuneError FT_ERR_AUTH (bad token, revoked, bad proof), FT_ERR_LIMIT (session cap).
+   */
+  private authenticate(msg: Hello, nonce: Uint8Array): { id: string; secret: string; token: TokenEntry } {
+    const { tokens, registry, identityKeys } = this.deps;
+    const token = tokens.verify(msg.token);
+    if (token === null) throw new FedtuneError('FT_ERR_AUTH');
+    if (token.revoked) throw new FedtuneError('FT_ERR_AUTH', 'token revoked');
+    let claimed: { id: string; secret: string };
+    if (msg.identity !== undefined) {
+      const key = identityKeys?.get(msg.identity.nodeId);
+      if (key === undefined) throw new FedtuneError('FT_ERR_AUTH', `${msg.identity.nodeId} is not an enrolled identity`);
+      verifyHello(key, nonce, msg.identity.nodeId, msg.identity.signature);
+      claimed = registry.bindProved(msg.identity.nodeId, token.key);
+    } else if (msg.resumeNodeId !== undefined && identityKeys?.has(msg.resumeNodeId) === true) {
+      throw new FedtuneError('FT_ERR_AUTH', `${msg.resumeNodeId} is an enrolled identity: prove it with a signature`);
+    } else if (msg.resumeNodeId !== undefined && registry.has(msg.resumeNodeId)) {
+      claimed = registry.resume(msg.resumeNodeId, msg.resumeSecret, token.key);
+    } else {
+      // Unknown id (e.g. forgotten since): a new one. Never the id asked for: ids are not chosen.
+      claimed = registry.register(token.key);
+    }
+    // The session this replaces (same node) does not count against the cap.
+    const replacing = this.sessions.get(claimed.id)?.token === token ? 1 : 0;
+    if ((this.perToken.get(token.key) ?? 0) - replacing >= token.maxSessions) {
+      throw new FedtuneError('FT_ERR_LIMIT', `token ${token.label} already has ${token.maxSessions} live sessions`);
+    }
+    return { ...claimed, token };
+  }
+
+  private authFailed(address: string, reason: string): void {
+    const { metrics, logger } = this.deps;
+    metrics.authFailures.inc();
+    const r = this.deps.authFailures.record(address);
+    if (r.log) logger.warn('authentication failed', { address, reason, ...(r.suppressed > 0 ? { moreSinceLastLine: r.suppressed } : {}), ...(r.backoffMs > 0 ? { backoffMs: r.backoffMs } : {}) });
   }
 
   private inbound(): Inbound {
     if (this.engine === null) throw new FedtuneError('FT_ERR_STAGE', 'no training is running');
     return this.engine;
-  }
-
-  /** Resumes a node's earlier id (dropping a stale socket that still holds it) or issues a new one. */
-  private claimId(resume: string | undefined): string {
-    if (resume !== undefined && /^[0-9a-f]{32}$/.test(resume)) {
-      const stale = this.sessions.get(resume);
-      if (stale !== undefined) {
-        this.sessions.delete(resume);
-        this.engine?.onNodeLost(resume);
-        stale.socket.disconnect(true);
-      }
-      return resume;
-    }
-    return Buffer.from(this.deps.crypto.randomBytes(16)).toString('hex');
   }
 
   private refuse(socket: FedtuneSocket, err: FedtuneError): void {
@@ -283,4 +416,4 @@ export class SocketServer implements NodeTransport {
   }
 }
 
-const KNOWN_EVENTS = new Set<string>(['hello', 'model:manifest', 'model:chunk', 'fit:begin', 'fit:chunk', 'fit:failure', 'evaluate:result', ...SECAGG_INBOUND]);
+const KNOWN_EVENTS = new Set<string>(['hello', 'ready', 'model:manifest', 'model:chunk', 'fit:begin', 'fit:chunk', 'fit:failure', 'evaluate:result', ...SECAGG_INBOUND]);

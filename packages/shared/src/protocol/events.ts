@@ -11,6 +11,7 @@ type Ack<R> = (reply: Frame<R>) => void;
 
 export interface ClientToServerEvents {
   hello: (frame: Frame<M.Hello>, ack: Ack<M.HelloReply>) => void;
+  ready: (frame: Frame<M.Ready>, ack: Ack<M.AckReply>) => void;
   'model:manifest': (frame: Frame<M.ManifestRequest>, ack: Ack<M.ManifestReply>) => void;
   'model:chunk': (frame: Frame<M.ChunkRequest>, ack: Ack<M.ChunkReply>) => void;
   'fit:chunk': (frame: Frame<M.UpdateChunk>, ack: Ack<M.AckReply>) => void;
@@ -26,6 +27,7 @@ export interface ClientToServerEvents {
 }
 
 export interface ServerToClientEvents {
+  'hello:challenge': (frame: Frame<M.HelloChallenge>) => void;
   'round:fit': (frame: Frame<M.FitInstruction>) => void;
   'round:evaluate': (frame: Frame<M.EvaluateInstruction>) => void;
   'round:end': (frame: Frame<M.RoundEnd>) => void;
@@ -42,6 +44,8 @@ export interface ServerToClientEvents {
 /** Schema of each event's frame and, for acknowledged events, of its reply. */
 export const MESSAGE_SCHEMAS = {
   hello: { request: M.Hello, reply: M.HelloReply },
+  'hello:challenge': { request: M.HelloChallenge },
+  ready: { request: M.Ready, reply: M.AckReply },
   'model:manifest': { request: M.ManifestRequest, reply: M.ManifestReply },
   'model:chunk': { request: M.ChunkRequest, reply: M.ChunkReply },
   'fit:chunk': { request: M.UpdateChunk, reply: M.AckReply },

@@ -11,6 +11,8 @@ export const MAX_RANK = 8;
 export const MAX_MODEL_ELEMENTS = 2 ** 28;
 /** Longest name, token or free-text string accepted. */
 export const MAX_STRING = 512;
+/** Longest metric or train-config key. */
+export const MAX_KEY_LENGTH = 64;
 /** The most metric entries one message may carry. */
 export const MAX_METRICS = 64;
 /** Largest encoded frame: one chunk plus generous room for its envelope. */

@@ -1,13 +1,17 @@
 // Message schemas: each is both the static type (Static<typeof X>) and the runtime validator.
 import { Type, type Static } from '@sinclair/typebox';
 import { ERROR_CATALOGUE, type ErrorCode } from '../errors/catalogue.js';
-import { CHUNK_ELEMENTS, MAX_CONFIG_KEYS, MAX_METRICS, MAX_MODEL_ELEMENTS, MAX_RANK, MAX_STRING, MAX_TENSORS } from './limits.js';
-import { Float32ArrayT } from './typed-arrays.js';
+import { CHUNK_ELEMENTS, MAX_CONFIG_KEYS, MAX_KEY_LENGTH, MAX_METRICS, MAX_MODEL_ELEMENTS, MAX_RANK, MAX_STRING, MAX_TENSORS } from './limits.js';
+import { ExactBytesT, Float32ArrayT } from './typed-arrays.js';
 
 const Str = (maxLength = MAX_STRING) => Type.String({ maxLength });
 const Round = Type.Integer({ minimum: 0, maximum: 2 ** 31 });
 const Count = Type.Integer({ minimum: 0, maximum: 2 ** 40 });
 const ChunkIndex = Type.Integer({ minimum: 0, maximum: Math.ceil(MAX_MODEL_ELEMENTS / 1) });
+/** A node id: 32 lowercase hex digits (128 random bits), or an enrolled identity's id. */
+export const NodeIdT = Type.String({ pattern: '^[0-9a-f]{32}$' });
+/** A 256-bit secret as 64 lowercase hex digits. */
+const HexSecret = Type.String({ pattern: '^[0-9a-f]{64}$' });
 /** A model version: the hex SHA-256 of its canonical encoding. */
 export const ModelVersion = Type.String({ pattern: '^[0-9a-f]{64}$' });
 
@@ -16,12 +20,21 @@ export const WireErrorSchema = Type.Object({
   message: Str(2048),
 });
 
-export const Metrics = Type.Record(Type.String({ maxLength: 64 }), Type.Number(), { maxProperties: MAX_METRICS });
+/**
+ * A metric or config key: short and plain. TypeBox turns a Record's key schema into a pattern and
+ * ignores maxLength, so the length bound lives in the pattern, and additionalProperties: false
+ * refuses any key the pattern does not match (a 900,000-character key used to pass).
+ */
+export const KEY_PATTERN = `^[A-Za-z0-9_.:/-]{1,${MAX_KEY_LENGTH}}$`;
+const Key = Type.String({ pattern: KEY_PATTERN });
+
+export const Metrics = Type.Record(Key, Type.Number(), { maxProperties: MAX_METRICS, additionalProperties: false });
 export type Metrics = Static<typeof Metrics>;
 
 /** Free-form training configuration sent with a fit instruction (epochs, batch size, ...). */
-export const TrainConfig = Type.Record(Type.String({ maxLength: 64 }), Type.Union([Type.Number(), Type.String({ maxLength: MAX_STRING }), Type.Boolean()]), {
+export const TrainConfig = Type.Record(Key, Type.Union([Type.Number(), Type.String({ maxLength: MAX_STRING }), Type.Boolean()]), {
   maxProperties: MAX_CONFIG_KEYS,
+  additionalProperties: false,
 });
 export type TrainConfig = Static<typeof TrainConfig>;
 
@@ -46,16 +59,40 @@ export const Hello = Type.Object({
   nodeName: Type.Optional(Str(128)),
   /** The training backend the node runs on, for logs and the dashboard. */
   backend: Type.Optional(Str(128)),
-  /** A node id from an earlier session, to resume after a reconnect. */
-  resumeNodeId: Type.Optional(Str(64)),
+  /**
+   * Resuming an earlier session's node id needs the proof it was given then: the resume secret
+   * from that HelloReply (hex), or, for an enrolled identity, `identity`.
+   */
+  resumeNodeId: Type.Optional(NodeIdT),
+  resumeSecret: Type.Optional(HexSecret),
+  /**
+   * Proof of an enrolled Ed25519 identity (active-mode SecAgg): the node id it is enrolled under
+   * and a signature over helloTranscript(challenge nonce, node id).
+   */
+  identity: Type.Optional(Type.Object({ nodeId: NodeIdT, signature: ExactBytesT(64) })),
 });
 export type Hello = Static<typeof Hello>;
 
 export const HelloReply = Type.Union([
-  Type.Object({ ok: Type.Literal(true), protocolVersion: Type.Integer(), nodeId: Str(64), modelVersion: Type.Union([ModelVersion, Type.Null()]) }),
+  Type.Object({
+    ok: Type.Literal(true),
+    protocolVersion: Type.Integer(),
+    nodeId: NodeIdT,
+    modelVersion: Type.Union([ModelVersion, Type.Null()]),
+    /** Present this (with the node id) to resume this node after a reconnect; keep it secret. */
+    resumeSecret: HexSecret,
+  }),
   ErrorReply,
 ]);
 export type HelloReply = Static<typeof HelloReply>;
+
+/** Sent by the coordinator as soon as a connection opens: the nonce an identity proof signs. */
+export const HelloChallenge = Type.Object({ nonce: ExactBytesT(32) });
+export type HelloChallenge = Static<typeof HelloChallenge>;
+
+/** The node can take an instruction now (sent after hello and whenever it goes idle). */
+export const Ready = Type.Object({});
+export type Ready = Static<typeof Ready>;
 
 // ---- model transfer (pulled chunk by chunk: the puller sets the pace) ---------------------------
 

@@ -31,3 +31,12 @@ export function Uint32ArrayT(maxElements: number): TUnsafe<Uint32Array> {
 export function BytesT(maxBytes: number): TUnsafe<Uint8Array> {
   return Type.Unsafe<Uint8Array>({ [Kind]: 'FtBytes', maxElements: maxBytes });
 }
+
+if (!TypeRegistry.Has('FtExactBytes')) {
+  TypeRegistry.Set<{ bytes: number }>('FtExactBytes', (schema, value) => value instanceof Uint8Array && value.length === schema.bytes);
+}
+
+/** A Uint8Array of exactly `bytes` bytes (keys, signatures, nonces: one valid length each). */
+export function ExactBytesT(bytes: number): TUnsafe<Uint8Array> {
+  return Type.Unsafe<Uint8Array>({ [Kind]: 'FtExactBytes', bytes });
+}

@@ -1,8 +1,8 @@
 // Wire schemas of every secure-aggregation message, both directions (Bonawitz et al. 2017 §4 rounds
 // 0-4; Bell et al. 2020 neighbourhoods). Each schema is the static type and a bounded validator.
-import { Kind, Type, TypeRegistry, type Static, type TUnsafe } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { CHUNK_ELEMENTS, MAX_MODEL_ELEMENTS } from '../protocol/limits.js';
-import { BytesT, Uint32ArrayT } from '../protocol/typed-arrays.js';
+import { BytesT, ExactBytesT, Uint32ArrayT } from '../protocol/typed-arrays.js';
 import { MAX_DEGREE } from './graph.js';
 import { SEAL_NONCE_BYTES, SEAL_OVERHEAD_BYTES } from './keys.js';
 
@@ -43,13 +43,6 @@ export type SecAggEventName = (typeof SECAGG_EVENTS)[keyof typeof SECAGG_EVENTS]
 const NodeId = Type.String({ minLength: 1, maxLength: 64 });
 const Round = Type.Integer({ minimum: 0, maximum: 2 ** 31 });
 // Keys and signatures have one valid length; BytesT bounds only the maximum.
-if (!TypeRegistry.Has('FtSecAggExactBytes')) {
-  TypeRegistry.Set<{ bytes: number }>('FtSecAggExactBytes', (schema, value) => value instanceof Uint8Array && value.length === schema.bytes);
-}
-/** A Uint8Array of exactly `bytes` bytes (keys, signatures, shares). */
-export function ExactBytesT(bytes: number): TUnsafe<Uint8Array> {
-  return Type.Unsafe<Uint8Array>({ [Kind]: 'FtSecAggExactBytes', bytes });
-}
 const Key32 = ExactBytesT(32);
 const Sig64 = ExactBytesT(64);
 
