@@ -175,13 +175,13 @@ function clientRound(n: number, k: number, t: number, m: number): { ms: number; 
   const t2 = performance.now();
   const prepared = clientMaskedInput(sh.state, { round: 1, shares: incoming }, env).state;
   const encoded = new Uint32Array(m);
-  const tm = performance.now();
-  clientMaskVector(prepared, encoded, env);
-  const maskMs = performance.now() - tm;
+  // Masking is pure (the state does not change): best of three, the first one counted in `ms`.
+  const maskRuns = [0, 1, 2].map(() => timeMs(() => void clientMaskVector(prepared, encoded, env)));
+  const maskMs = Math.min(...maskRuns);
   clientUnmask(prepared, { round: 1, survivors: [me, ...nb], dropped: [] }, env);
   const t3 = performance.now();
   st = undefined as never;
-  return { ms: t1 - t0 + (t3 - t2), maskMs };
+  return { ms: t1 - t0 + (t3 - t2) - maskRuns[1]! - maskRuns[2]!, maskMs };
 }
 
 /** Coordinator cost of one round: streaming adds, secret rebuild and mask removal. */

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 
 /** The addon's keystream object (packages/native-crypto/src/aes-ctr.c). */
 export interface NativeCtrStream {
-  fill(out: ArrayBufferView): void;
+  fill(out: Uint8Array | Uint32Array): void;
   addWords(target: Uint32Array, sign: 1 | -1): void;
   close(): void;
 }

@@ -49,6 +49,9 @@ for (const [name, crypto] of providers) {
       s.close(); // idempotent
       expect(toHex(out)).toBe(KEYSTREAM.slice(32));
       expect(() => s.fill(new Uint8Array(1))).toThrow(/closed/);
+      const t = crypto.aes256CtrStream!(KEY, IV, 0);
+      for (const bad of ['x', null, [0, 0], new DataView(new ArrayBuffer(4))]) expect(() => t.fill(bad as never)).toThrow(TypeError);
+      t.close();
     });
   });
 }

@@ -50,6 +50,7 @@ function cipherStream(key: Uint8Array, counter: Uint8Array): KeystreamStream {
   return {
     fill(out) {
       if (cipher === null) throw new Error('keystream stream is closed');
+      assertBytes('out', out);
       for (let off = 0; off < out.byteLength; off += UPDATE_BYTES) {
         const len = Math.min(UPDATE_BYTES, out.byteLength - off);
         out.set(cipher.update(zeros(len)), off);
