@@ -7,7 +7,7 @@
 // on one thread, and again with mask removal on the UnmaskPool.
 import { availableParallelism } from 'node:os';
 import {
-  deriveMaskKey, hararyGraph, nodeCryptoProvider as crypto, seededRandom, simulateSecAggRound, type DropPoint, type Neighbourhoods, type UnmaskPlan,
+  RingAccumulator, deriveMaskKey, hararyGraph, nodeCryptoProvider as crypto, seededRandom, simulateSecAggRound, type DropPoint, type Neighbourhoods, type UnmaskPlan,
 } from '@fedtune/shared';
 import { UnmaskPool } from '../src/secagg/unmask-pool.js';
 import type { BenchFigure, BenchFn } from '../../../scripts/bench-types.js';
@@ -58,9 +58,14 @@ async function round(pool: UnmaskPool, n: number, m: number, delta: number): Pro
     survivors: [],
     terms: Array.from({ length: terms }, (_, i) => ({ key: deriveMaskKey(crypto, rng.bytes(32), { round: 1, a: `t${i}` }), sign: -1 as const })),
   };
-  const t1 = performance.now();
-  await pool.unmask(plan, new Uint32Array(m));
-  const poolMs = performance.now() - t1;
+  // On the accumulator's shared memory, as the coordinator's sum is; best of three.
+  const sum = new RingAccumulator(m, 16).sum;
+  let poolMs = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const t1 = performance.now();
+    await pool.unmask(plan, sum);
+    poolMs = Math.min(poolMs, performance.now() - t1);
+  }
   const serverMs = wall - r.clientMs;
   const tag = `n=${n}, m=${m}, k=${K}, t=${T}, dropout ${delta * 100}% (${terms} masks to remove)`;
   return [

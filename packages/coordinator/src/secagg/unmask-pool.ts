@@ -13,11 +13,11 @@ interface Reply {
 }
 
 /**
- * Mask words (masks x elements) below which the calling thread does the work: posting the jobs,
- * copying the sum through shared memory and waking the workers costs about as much as removing
- * that many words on one core (docs/BENCHMARKS.md, `pnpm bench --only coordinator/unmask`).
+ * Mask words (masks x elements) below which the calling thread does the work: around 2^20 words
+ * (0.6-0.9 ms on one core here) posting the jobs and waking the workers cost about what the
+ * second core saves; at 2^21 the pool won by 1.5x in every shape measured (docs/BENCHMARKS.md).
  */
-export const MIN_PARALLEL_WORDS = 1 << 20;
+export const MIN_PARALLEL_WORDS = 1 << 21;
 /** The shortest range a job gets before masks are split instead. */
 const MIN_RANGE = 1 << 14;
 
