@@ -1,11 +1,11 @@
 // Parallel mask removal gives the same bytes as single-threaded unmaskRange however the work is
-// cut (by ranges, by masks, both), in shared memory or copied, falls back to the calling thread when the work is small, and
-// survives a worker dying mid-job.
+// cut (by ranges, by masks, both) and whichever threads claim it, in shared memory or copied;
+// small work stays on the calling thread; a worker dying mid-job fails the unmask cleanly.
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FedtuneError, RingAccumulator, deriveMaskKey, nodeCryptoProvider as crypto, seededRandom, unmaskRange, type UnmaskPlan } from '@fedtune/shared';
 import { MIN_PARALLEL_WORDS, UnmaskPool } from './unmask-pool.js';
-import { splitUnmask } from './unmask-worker-job.js';
+import { packTerms, runUnmaskBatch, splitUnmask } from './unmask-worker-job.js';
 
 const rng = seededRandom(crypto, 'pool');
 const pool = new UnmaskPool(2, { minParallelWords: 0 });
@@ -70,16 +70,45 @@ describe('UnmaskPool', () => {
   });
 
   it('a worker that dies mid-job fails the unmask with FT_ERR_INTERNAL; the next unmask starts fresh workers', async () => {
-    const p = plan(1 << 20, 40);
-    const x = input(1 << 20);
-    const outcome = pool.unmask(p, x.slice()).catch((e: unknown) => e);
-    await pool.close();
-    const err = await outcome;
-    expect(err).toBeInstanceOf(FedtuneError);
-    expect((err as FedtuneError).code).toBe('FT_ERR_INTERNAL');
-    const q = plan(50_000, 3);
-    const y = input(50_000);
-    expect(same(await pool.unmask(q, y.slice()), unmaskRange(crypto, q, y.slice(), 0))).toBe(true);
+    // The calling thread stays out, so the workers hold every cell when they are terminated.
+    const workersOnly = new UnmaskPool(2, { minParallelWords: 0, useCallingThread: false });
+    try {
+      const p = plan(1 << 20, 40);
+      const x = input(1 << 20);
+      const outcome = workersOnly.unmask(p, x.slice()).catch((e: unknown) => e);
+      await workersOnly.close();
+      const err = await outcome;
+      expect(err).toBeInstanceOf(FedtuneError);
+      expect((err as FedtuneError).code).toBe('FT_ERR_INTERNAL');
+      const q = plan(50_000, 3);
+      const y = input(50_000);
+      expect(same(await workersOnly.unmask(q, y.slice()), unmaskRange(crypto, q, y.slice(), 0))).toBe(true);
+      expect(workersOnly.running).toBe(2);
+    } finally {
+      await workersOnly.close();
+    }
+  });
+
+  it('cells are claimed once each, whichever thread gets there: a second thread finding none leaves the sum right', () => {
+    const p = plan(40_000, 6);
+    const x = input(40_000);
+    const expected = unmaskRange(crypto, p, x.slice(), 0);
+    const sum = new Uint32Array(new SharedArrayBuffer(4 * 40_000));
+    sum.set(x);
+    const { keys, signs } = packTerms(p.terms);
+    const cells = splitUnmask(40_000, 6, 2, 1 << 14);
+    const batch = {
+      id: 1,
+      cells: cells.map((c) => ({ buffer: sum.buffer as SharedArrayBuffer, offset: c.from, length: c.to - c.from, start: c.from, termFrom: c.termFrom, termTo: c.termTo })),
+      keys,
+      signs,
+      counters: new Int32Array(new SharedArrayBuffer(8)),
+    };
+    expect(cells.every((c) => !c.partial)).toBe(true);
+    expect(runUnmaskBatch(crypto, batch)).toBe(cells.length);
+    expect(runUnmaskBatch(crypto, batch)).toBe(0);
+    expect(Array.from(batch.counters)).toEqual([cells.length + 2, cells.length]);
+    expect(same(sum, expected)).toBe(true);
   });
 });
 

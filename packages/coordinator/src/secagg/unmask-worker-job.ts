@@ -1,22 +1,9 @@
 // How parallel mask removal (Bonawitz et al. 2017 §4 round 4) is cut into jobs and what one job
 // is: CTR mode gives random access into every mask, so a job is any element range of the sum
 // times any subset of the masks. Ranges alone leave a core idle on short vectors, masks alone
-// need one partial sum per job; the split takes ranges first and masks for the cores left over.
+// need one partial sum per job; the split takes ranges first and masks for the cores left over,
+// and the threads claim its cells one at a time (runUnmaskBatch).
 import { applyMasks, type CryptoProvider, type SignedMask, type UnmaskTerm } from '@fedtune/shared';
-
-/** One job as posted to a worker: plain data, the target in shared memory. */
-export interface UnmaskJob {
-  id: number;
-  /** Holds the target: words [offset, offset + length). */
-  buffer: SharedArrayBuffer;
-  offset: number;
-  length: number;
-  /** Index in the vector of the target's first word (where each mask's keystream starts). */
-  start: number;
-  /** The masks: 48 bytes each (AES key || initial counter block), and their signs. */
-  keys: Uint8Array;
-  signs: Int8Array;
-}
 
 /** One cell of the split: a range of the sum and a slice of the masks. */
 export interface UnmaskCell {
@@ -67,15 +54,49 @@ export function packTerms(terms: readonly UnmaskTerm[]): { keys: Uint8Array; sig
   return { keys, signs };
 }
 
+/** One cell as the threads see it: where its words are and which masks it applies. */
+export interface UnmaskCellJob {
+  /** Holds the cell's words: [offset, offset + length). */
+  buffer: SharedArrayBuffer;
+  offset: number;
+  length: number;
+  /** Index in the vector of the cell's first word (where each mask's keystream starts). */
+  start: number;
+  termFrom: number;
+  termTo: number;
+}
+
 /**
- * Runs one job: adds each mask (mod 2^32; the caller reduces mod 2^b once at the end) into the
- * job's words of the shared buffer.
- * @throws TypeError / RangeError for a malformed job.
+ * One unmask as posted to the workers: every cell, the masks (48 bytes each: AES key || initial
+ * counter block, and a sign) and two shared counters, [next cell to claim, cells finished]. The
+ * caller and the workers claim cells one at a time, so a thread that gets no core (the machine is
+ * shared) leaves its cells to the others instead of holding the round up.
  */
-export function runUnmaskJob(crypto: CryptoProvider, job: UnmaskJob): void {
-  const masks: SignedMask[] = [];
-  for (let i = 0; i < job.signs.length; i++) {
-    masks.push({ key: { key: job.keys.subarray(48 * i, 48 * i + 32), iv: job.keys.subarray(48 * i + 32, 48 * i + 48) }, sign: job.signs[i] === 1 ? 1 : -1 });
+export interface UnmaskBatch {
+  id: number;
+  cells: UnmaskCellJob[];
+  keys: Uint8Array;
+  signs: Int8Array;
+  counters: Int32Array;
+}
+
+/**
+ * Claims and runs cells of the batch until none is left, adding each mask (mod 2^32; the caller
+ * reduces mod 2^b once at the end) into the cell's words. Returns how many cells this thread ran.
+ * @throws TypeError / RangeError for a malformed batch.
+ */
+export function runUnmaskBatch(crypto: CryptoProvider, batch: UnmaskBatch): number {
+  let ran = 0;
+  for (;;) {
+    const i = Atomics.add(batch.counters, 0, 1);
+    if (i >= batch.cells.length) return ran;
+    const c = batch.cells[i]!;
+    const masks: SignedMask[] = [];
+    for (let j = c.termFrom; j < c.termTo; j++) {
+      masks.push({ key: { key: batch.keys.subarray(48 * j, 48 * j + 32), iv: batch.keys.subarray(48 * j + 32, 48 * j + 48) }, sign: batch.signs[j] === 1 ? 1 : -1 });
+    }
+    applyMasks(crypto, masks, new Uint32Array(c.buffer, 4 * c.offset, c.length), c.start, 32);
+    Atomics.add(batch.counters, 1, 1);
+    ran++;
   }
-  applyMasks(crypto, masks, new Uint32Array(job.buffer, 4 * job.offset, job.length), job.start, 32);
 }

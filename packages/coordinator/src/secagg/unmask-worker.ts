@@ -1,14 +1,15 @@
-// Worker thread body: runs one unmask job (unmask-worker-job.ts: a range of the shared sum and a
-// slice of the masks, random access into AES-256-CTR keystreams) and says when it is done.
+// Worker thread body: claims and runs cells of an unmask batch (unmask-worker-job.ts: ranges of the
+// shared sum times slices of the masks, random access into AES-256-CTR keystreams) until none is
+// left, then says so.
 import { parentPort } from 'node:worker_threads';
 import { nodeCryptoProvider } from '@fedtune/shared';
-import { type UnmaskJob, runUnmaskJob } from './unmask-worker-job.js';
+import { type UnmaskBatch, runUnmaskBatch } from './unmask-worker-job.js';
 
-parentPort!.on('message', (job: UnmaskJob) => {
+parentPort!.on('message', (batch: UnmaskBatch) => {
   try {
-    runUnmaskJob(nodeCryptoProvider, job);
-    parentPort!.postMessage({ id: job.id });
+    runUnmaskBatch(nodeCryptoProvider, batch);
+    parentPort!.postMessage({ id: batch.id });
   } catch (err) {
-    parentPort!.postMessage({ id: job.id, error: String((err as Error).message) });
+    parentPort!.postMessage({ id: batch.id, error: String((err as Error).message) });
   }
 });
