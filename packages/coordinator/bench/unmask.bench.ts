@@ -73,7 +73,7 @@ export const bench: BenchFn = async ({ tiny }) => {
     for (const [n, delta] of rounds as [number, number][]) {
       const r = roundTerms(n, delta);
       const plan: UnmaskPlan = { bits: 32, vectorLength: m, chunkElements: 1 << 18, terms: r.terms, survivors: [] };
-      const c = await compare(pool, plan, tiny ? 1 : 2);
+      const c = await compare(pool, plan, tiny ? 1 : 3);
       const tag = `n=${n}, m=${m}, dropout ${delta * 100}%, k=${r.k}, t=${r.t}: ${r.terms.length - r.pairwise} self + ${r.pairwise} pairwise masks`;
       figures.push(
         { name: `mask removal, one thread (${tag})`, value: c.one, unit: 'ms' },
@@ -88,7 +88,7 @@ export const bench: BenchFn = async ({ tiny }) => {
     for (const len of lengths) {
       for (const count of counts) {
         if (len * count > 2 ** 28) continue; // a second or more per turn; the rounds above cover it
-        const c = await compare(pool, { bits: 32, vectorLength: len, chunkElements: 1 << 18, terms: randomTerms(count), survivors: [] }, tiny ? 1 : 5);
+        const c = await compare(pool, { bits: 32, vectorLength: len, chunkElements: 1 << 18, terms: randomTerms(count), survivors: [] }, tiny ? 1 : 9);
         worst = Math.min(worst, c.one / c.pool);
         figures.push({ name: `speed-up on ${cores} cores, m=${len}, ${count} masks`, value: c.one / c.pool, unit: 'ratio', note: `${c.one.toFixed(3)} ms vs ${c.pool.toFixed(3)} ms, ${c.cores.toFixed(2)} cores busy${len * count < MIN_PARALLEL_WORDS ? ' (below MIN_PARALLEL_WORDS: calling thread)' : ''}` });
       }
