@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
 const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
 const alias = [
   { find: /^@fedtune\/shared\/cli$/, replacement: src('shared/src/cli/index.ts') },
-  { find: /^@fedtune\/(shared|client|coordinator|sim)$/, replacement: src('$1/src/index.ts') },
+  { find: /^@fedtune\/(shared|client|coordinator|sim|native-blas)$/, replacement: src('$1/src/index.ts') },
 ];
 
 export default defineConfig({

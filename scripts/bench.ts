@@ -1,5 +1,6 @@
-// `pnpm bench [--tiny] [--only NAME[,NAME...]]`: runs every packages/*/bench/*.bench.ts, prints its figures
-// and writes them to bench-results/NAME.json (record the ones you quote in docs/BENCHMARKS.md).
+// `pnpm bench [--tiny] [--only NAME[,NAME...]]`: runs every packages/*/bench/*.bench.ts (or those whose
+// name contains one of the NAMEs), prints its figures and writes them to bench-results/NAME.json
+// (record the ones you quote in docs/BENCHMARKS.md).
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`;
   await mkdir(join(root, 'bench-results'), { recursive: true });
   for (const b of await findBenches(root)) {
-    if (values.only !== undefined && !values.only.split(',').some((o) => b.name.includes(o))) continue;
+    if (values.only !== undefined && !values.only.split(',').some((part) => b.name.includes(part))) continue;
     const mod = (await import(b.path)) as { bench: BenchFn };
     console.log(`\n== ${b.name}${values.tiny ? ' (tiny)' : ''} on ${machine}`);
     const figures = await mod.bench({ tiny: values.tiny });

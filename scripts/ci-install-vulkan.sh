@@ -2,20 +2,8 @@
 # Installs Mesa's lavapipe (software Vulkan) from Debian bookworm-backports so the `webgpu`
 # backend (Dawn) finds an adapter on CI machines without a GPU. Idempotent; prints what it did.
 set -eu
-export DEBIAN_FRONTEND=noninteractive
-
-log() { printf 'ci-install-vulkan: %s\n' "$*"; }
-
-# A mirror hiccup should not cost a CI run: try apt three times.
-retry() {
-  n=1
-  until "$@"; do
-    [ "$n" -ge 3 ] && return 1
-    log "attempt $n of: $* failed; retrying in $((n * 10)) s"
-    sleep $((n * 10))
-    n=$((n + 1))
-  done
-}
+CI_NAME=ci-install-vulkan
+. "$(dirname "$0")/ci-apt-lib.sh"
 
 MIN_MESA_MAJOR=25
 

@@ -14,7 +14,7 @@ describe('installed commands', () => {
     const dir = await mkdtemp(join(tmpdir(), 'fedtune-bins-'));
     const files = await writeCsvShards(dir, 2);
     const config = join(dir, 'coordinator.json');
-    await writeFile(config, JSON.stringify({ port: 0, rounds: 2, minNodes: 2, minResults: 2, selection: { kind: 'uniform', clientsPerRound: 2, overSelection: 0 }, logLevel: 'warn' }));
+    await writeFile(config, JSON.stringify({ port: 0, rounds: 2, minNodes: 2, minResults: 2, selection: { kind: 'uniform', clientsPerRound: 2, overSelection: 0 }, logLevel: 'warn', dataDir: join(dir, 'store') }));
     const token = 'bins-token-0123456789abcdef';
     const coord = run('fedtune-coordinator', ['serve', '--config', config], { FEDTUNE_TOKENS: token });
     const [, url] = await coord.line(/listening on (http:\/\/127\.0\.0\.1:\d+)/);

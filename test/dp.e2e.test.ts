@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sampledGaussianEpsilon, type Weights } from '@fedtune/shared';
+import type { DpSgdRequest } from '@fedtune/client';
 import type { RoundSummary } from '@fedtune/coordinator';
 import { startClients, startCoordinator } from './helpers/fleet.js';
 import { ToyTrainer } from './helpers/toy-trainer.js';
@@ -110,22 +111,22 @@ describe('differential privacy over real sockets', () => {
     expect(summaries.every((s) => s.epsilon! <= budget)).toBe(true);
   });
 
-  it('under DP, per-node training metrics stay on the node; local DP-SGD nodes report only their epsilon', async () => {
+  it('under DP, per-node training metrics stay on the node; local DP-SGD nodes attest their epsilon, and one that cannot run DP-SGD refuses the round', async () => {
     const d = 10;
-    // Nodes that, like DpSgdTrainer, report trainLoss (un-noised) and their own epsilon.
+    // Nodes that, like DpSgdTrainer, report trainLoss (un-noised) and, asked for DP-SGD, attest their own epsilon.
     class Reporting extends ToyTrainer {
       constructor(private readonly epsilon: number) {
         super({ target: new Float32Array(d), rate: 0 });
       }
-      override async fit(config: Parameters<ToyTrainer['fit']>[0]) {
+      async fitDpSgd(config: Parameters<ToyTrainer['fit']>[0], request: DpSgdRequest) {
         const out = await super.fit(config);
-        return { ...out, metrics: { ...out.metrics, epsilon: this.epsilon } };
+        return { ...out, applied: { noiseMultiplier: request.noiseMultiplier, l2Clip: request.l2Clip, epsilon: this.epsilon, delta: request.delta } };
       }
     }
-    const base = { rounds: 2, minNodes: 2, minResults: 2, selection: { kind: 'uniform' as const, clientsPerRound: 2, overSelection: 0 }, evaluateEvery: 0 };
-    const run = async (dp: object | undefined) => {
+    const base = { rounds: 2, minNodes: 2, minResults: 1, selection: { kind: 'uniform' as const, clientsPerRound: 2, overSelection: 0 }, evaluateEvery: 0 };
+    const run = async (dp: object | undefined, trainers: ToyTrainer[] = [new Reporting(1.25), new Reporting(2.5)]) => {
       const { coordinator, url } = await startCoordinator({ ...base, ...(dp === undefined ? {} : { dp }) }, zeros(d));
-      await startClients(url, [new Reporting(1.25), new Reporting(2.5)]);
+      await startClients(url, trainers);
       return coordinator.run();
     };
     const plain = await run(undefined);
@@ -135,6 +136,10 @@ describe('differential privacy over real sockets', () => {
     expect(local.map((s) => s.epsilon)).toEqual([2.5, 2.5]);
     const central = await run({ mode: 'central', clip: 1, noiseMultiplier: 1, delta: 1e-5 });
     expect(central.map((s) => s.trainLoss)).toEqual([null, null]);
+    // A plain trainer cannot run DP-SGD: that node refuses (FT_ERR_DP_REFUSED), the other's epsilon is the run's.
+    const mixed = await run({ mode: 'local-sgd', clip: 1, noiseMultiplier: 1, delta: 1e-5 }, [new Reporting(1.25), new ToyTrainer({ target: new Float32Array(d), rate: 0 })]);
+    expect(mixed.map((s) => [s.status, s.survivors, s.droppedDetail.map((x) => x.reason).join()])).toEqual([['completed', 1, 'failed'], ['completed', 1, 'failed']]);
+    expect(mixed.map((s) => s.epsilon)).toEqual([1.25, 1.25]);
   });
 
   it('keeps the privacy ledger across a coordinator restart', async () => {

@@ -30,13 +30,17 @@ async function pack(pkg: string, into: string): Promise<string> {
   return join(into, file);
 }
 
-/** A fresh npm project depending on the given tarballs; @fedtune/shared pinned to its tarball everywhere. */
-async function install(dir: string, tarballs: Record<string, string>): Promise<void> {
+/**
+ * A fresh npm project depending on the given tarballs; @fedtune/shared pinned to its tarball
+ * everywhere. `scripts`: let install scripts run (the coordinator's store, better-sqlite3, builds
+ * its native addon; offline, from source with node-gyp).
+ */
+async function install(dir: string, tarballs: Record<string, string>, scripts = false): Promise<void> {
   await mkdir(dir, { recursive: true });
   const dependencies = Object.fromEntries(Object.entries(tarballs).map(([name, file]) => [name, `file:${file}`]));
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'fedtune-packed-test', private: true, type: 'module', dependencies, overrides: { '@fedtune/shared': '$@fedtune/shared' } }, null, 2));
   // --omit=optional: the edge node here trains on wasm/cpu, so the GPU packages (webgpu: ~130 MB) stay out.
-  await exec('npm', ['install', '--omit=optional', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, maxBuffer: 64 * 2 ** 20 });
+  await exec('npm', ['install', '--omit=optional', ...(scripts ? [] : ['--ignore-scripts']), '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, maxBuffer: 64 * 2 ** 20 });
 }
 
 /** Every package name in an npm tree (`npm ls --all --json`). */
@@ -59,7 +63,7 @@ describe('packed install', () => {
     const server = join(work, 'server');
     await Promise.all([
       install(edge, { '@fedtune/client': client, '@fedtune/shared': shared }),
-      install(server, { '@fedtune/coordinator': coordinator, '@fedtune/shared': shared }),
+      install(server, { '@fedtune/coordinator': coordinator, '@fedtune/shared': shared }, true),
     ]);
 
     const edgeTree = names(JSON.parse((await exec('npm', ['ls', '--all', '--json'], { cwd: edge, maxBuffer: 64 * 2 ** 20 })).stdout) as { dependencies?: Record<string, unknown> });
@@ -72,7 +76,7 @@ describe('packed install', () => {
     expect(version.stdout).toMatch(/^fedtune-client \d+\.\d+\.\d+/);
 
     const token = 'packed-token-0123456789abcdef';
-    await writeFile(join(server, 'coordinator.json'), JSON.stringify({ port: 0, rounds: 2, minNodes: 1, minResults: 1, selection: { kind: 'uniform', clientsPerRound: 1, overSelection: 0 }, logLevel: 'warn' }));
+    await writeFile(join(server, 'coordinator.json'), JSON.stringify({ port: 0, rounds: 2, minNodes: 1, minResults: 1, selection: { kind: 'uniform', clientsPerRound: 1, overSelection: 0 }, logLevel: 'warn', dataDir: join(server, 'store') }));
     const coord = runProcess(process.execPath, [join(server, 'node_modules', '.bin', 'fedtune-coordinator'), 'serve', '--config', 'coordinator.json'], { cwd: server, env: { FEDTUNE_TOKENS: token } });
     const [, url] = await coord.line(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
 

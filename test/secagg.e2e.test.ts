@@ -20,11 +20,14 @@ function dropAt(point: DropPoint | undefined) {
 describe('secure aggregation over real sockets', () => {
   const STAGES: DropPoint[] = ['secagg:AdvertiseKeys', 'secagg:ShareKeys', 'secagg:MaskedInput', 'secagg:Unmask'];
   it.each([
-    // chooseGraphParams(n, dropout, corruption 0.05): Harary graphs of degree < n - 1.
-    { n: 40, dropoutRate: 0.1, k: 32, t: 17, dropped: [0, 7, 13, 21, 33] },
+    // chooseGraphParams(n, dropout, corruption 0.05): Harary graphs of degree < n - 1. By default
+    // t > k/2, so a coordinator that lies about dropouts never rebuilds a node's input.
+    { n: 80, dropoutRate: 0.1, trust: false, k: 76, t: 51, dropped: [0, 7, 13, 21, 33, 41, 55, 68] },
+    // Opted in on both sides (the coordinator is trusted to report dropouts truly): t <= k/2.
+    { n: 40, dropoutRate: 0.1, trust: true, k: 32, t: 17, dropped: [0, 7, 13, 21, 33] },
     // 30% dropout, honest-but-curious: t = 24 <= k/2, the rule that keeps the graph sparse.
-    { n: 80, dropoutRate: 0.3, k: 66, t: 24, dropped: Array.from({ length: 80 }, (_, i) => i).filter((i) => [1, 4, 7].includes(i % 10)) },
-  ])('a sparse SecAgg+ graph ($n nodes, degree $k, t $t) survives dropouts at every stage', async ({ n, dropoutRate, k, t, dropped }) => {
+    { n: 80, dropoutRate: 0.3, trust: true, k: 66, t: 24, dropped: Array.from({ length: 80 }, (_, i) => i).filter((i) => [1, 4, 7].includes(i % 10)) },
+  ])('a sparse SecAgg+ graph ($n nodes, degree $k, t $t, dropout reports trusted: $trust) survives dropouts at every stage', async ({ n, dropoutRate, trust, k, t, dropped }) => {
     const { coordinator, url } = await startCoordinator(
       {
         rounds: 1,
@@ -32,7 +35,7 @@ describe('secure aggregation over real sockets', () => {
         minResults: Math.floor(n / 2),
         selection: { kind: 'uniform', clientsPerRound: n, overSelection: 0 },
         evaluateEvery: 0,
-        secagg: { l2Clip: 100, corruptionRate: 0.05, dropoutRate },
+        secagg: { l2Clip: 100, corruptionRate: 0.05, dropoutRate, trustCoordinatorDropouts: trust },
       },
       zeros,
     );
@@ -41,6 +44,7 @@ describe('secure aggregation over real sockets', () => {
       Array.from({ length: n }, (_, i) =>
         startClients(url, [new ToyTrainer({ target: target(i) })], {
           nodeId: idOf(i),
+          secaggTrustCoordinatorDropouts: trust,
           random: seededRandom(nodeCryptoProvider, `sparse-${i}`),
           ...(drops.has(i) ? { faults: dropAt(drops.get(i))! } : {}),
         }),

@@ -88,5 +88,9 @@ describe('fedtune-sim', () => {
     expect(await main(['run', '--secagg', '--dp', 'distributed', '--noise', '1', '--dp-noise', 'laplace'], () => {}, (s) => (err += s))).toBe(2);
     expect(err).toContain('--dp-noise must be discrete-gaussian or skellam');
     expect(await main(['run', '--dp', 'central', '--noise', '1', '--dp-noise', 'skellam'], () => {}, () => {})).toBe(2);
+    expect(out).toContain('--workers N');
+    err = '';
+    expect(await main(['run', '--workers', '1.5'], () => {}, (s) => (err += s))).toBe(2);
+    expect(err).toContain('--workers must be an integer >= 0');
   });
 });

@@ -26,7 +26,9 @@ export async function startCoordinator(config: CoordinatorConfigInput, initialWe
 export async function startClients(url: string, trainers: LocalTrainer[], extra: Partial<ConstructorParameters<typeof FederatedClient>[0]> = {}) {
   const clients = trainers.map((trainer, i) => new FederatedClient({ url, token: TOKEN, trainer, nodeName: `n${i}`, reconnect: { initialDelayMs: 20, maxDelayMs: 200 }, ...extra }));
   for (const c of clients) {
-    c.on('error', () => {});
+    c.on('error', (e) => {
+      if (process.env.FEDTUNE_TEST_LOG === '1') process.stderr.write(`client error ${e.code}: ${e.message}\n`);
+    });
     cleanups.push(() => c.close());
   }
   await Promise.all(clients.map((c) => c.start()));

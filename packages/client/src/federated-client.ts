@@ -1,11 +1,15 @@
-// The edge-node SDK: connects to a coordinator, authenticates, reconnects with backoff, fetches
-// the global model only when its hash changed, trains with a LocalTrainer, and streams back the
-// weight delta chunk by chunk, waiting for each acknowledgement (backpressure).
+// The edge-node SDK: connects to a coordinator, authenticates, reconnects with backoff (also after
+// a coordinator's graceful restart, which socket.io alone would not retry), fetches the global
+// model only when its hash changed, trains with a LocalTrainer, and streams back the weight delta
+// chunk by chunk, waiting for each acknowledgement (backpressure). `ended` says truthfully how it
+// ended: training completed, training ended short, or this node was refused for good.
 import { EventEmitter } from 'node:events';
 import {
   CHUNK_ELEMENTS,
   FedtuneError,
+  LAYOUT_MISMATCH_HINT,
   PROTOCOL_VERSION,
+  describeLayoutMismatch,
   chunkCount,
   chunkView,
   DiscreteGaussian,
@@ -25,6 +29,7 @@ import {
   weightsVersion,
   type ClientToServerEvents,
   type CryptoProvider,
+  type DpAttestation,
   type Ed25519KeyPair,
   type RandomSource,
   type SecAggStage,
@@ -42,6 +47,8 @@ import { io, type Socket } from 'socket.io-client';
 import { SecAggParticipant } from './secagg-participant.js';
 import type { LocalTrainer } from './training/trainer.js';
 import { reportableMetrics } from './training/reportable-metrics.js';
+import { dpRoundOf, localSgdRequest, type DpRound } from './training/dp-round.js';
+import { isDpSgdCapable } from './training/dp-sgd-capable.js';
 
 /** Where a simulated node can vanish: before training, halfway through its upload, or at a SecAgg stage's request. */
 export type DropPoint = 'before-train' | 'mid-upload' | `secagg:${SecAggStage}`;
@@ -77,6 +84,15 @@ export interface FederatedClientOptions {
   /** Enrolled Ed25519 identity and the other nodes' enrolled keys (SecAgg active mode). */
   identity?: Ed25519KeyPair;
   identityKeys?: ReadonlyMap<string, Uint8Array>;
+  /** What this node's weights are, sent with its initial weights (for exports): format, LoRA rank, base. */
+  modelInfo?: Record<string, string>;
+  /**
+   * SecAgg, opt-in: trust the coordinator to report dropouts truly (honest-but-curious), which
+   * lets it use thresholds t <= k/2 (sparse graphs at high dropout). Default false: this node
+   * refuses any round whose threshold would let a coordinator that lies about dropouts rebuild
+   * both of its secrets.
+   */
+  secaggTrustCoordinatorDropouts?: boolean;
 }
 
 export interface FederatedClientEvents {
@@ -86,16 +102,31 @@ export interface FederatedClientEvents {
   welcome: [{ nodeId: string; modelVersion: string | null }];
   model: [{ version: string; fetched: boolean }];
   fitStart: [{ round: number }];
-  fitDone: [{ round: number; numExamples: number; uploadBytes: number }];
+  /** `dp`: what the node attested it applied, in a DP round. */
+  fitDone: [{ round: number; numExamples: number; uploadBytes: number; dp?: DpAttestation }];
   evaluated: [{ round: number; loss: number }];
   roundEnd: [RoundEnd];
   finished: [TrainingFinished];
+  /** The coordinator is stopping to restart: this node keeps its state and reconnects. */
+  restarting: [{ reason: string; retryInMs: number }];
+  /** How this node's participation ended (see `ended`). */
+  ended: [ClientEnd];
   dropped: [{ round: number; point: DropPoint }];
   disconnected: [string];
   error: [FedtuneError];
 }
 
 type FedtuneClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/**
+ * How a node's part in training ended. `ok` only when the coordinator says every configured round
+ * completed; otherwise `reason` says why (rounds aborted, the privacy budget, a refusal of this
+ * node that no reconnection can fix: a bad or revoked token, another protocol, another model).
+ */
+export type ClientEnd = { ok: true; finished: TrainingFinished } | { ok: false; reason: string; finished?: TrainingFinished; error?: FedtuneError };
+
+/** Refusals no reconnection fixes. */
+const FATAL_CODES = new Set(['FT_ERR_AUTH', 'FT_ERR_VERSION', 'FT_ERR_SHAPE']);
 
 class InjectedDrop extends Error {}
 
@@ -131,14 +162,23 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private queued = 0;
   private closed = false;
   private readonly finishedPromise: Promise<TrainingFinished>;
+  private readonly endedPromise: Promise<ClientEnd>;
+  private resolveEnded!: (e: ClientEnd) => void;
+  private endState: ClientEnd | null = null;
+  /** Set by a restart notice: the next server-side disconnect is expected, and retried after this. */
+  private restartRetryMs: number | null = null;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly random: RandomSource;
   private readonly secagg: SecAggParticipant;
+  /** Set once a fit ran under DP: from then on this node answers no evaluation request (issue 15, item 4). */
+  private dpSeen = false;
   private resolveFinished!: (f: TrainingFinished) => void;
 
   constructor(private readonly options: FederatedClientOptions) {
     super();
     this.crypto = options.crypto ?? nodeCryptoProvider;
     this.finishedPromise = new Promise((r) => (this.resolveFinished = r));
+    this.endedPromise = new Promise((r) => (this.resolveEnded = r));
     const initialDelayMs = options.reconnect?.initialDelayMs ?? 500;
     const maxDelayMs = options.reconnect?.maxDelayMs ?? 10_000;
     this.socket = io(options.url, {
@@ -158,14 +198,42 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       this.receive('training:finished', frame, (m) => {
         this.emit('finished', m);
         this.resolveFinished(m);
+        const ok = m.status === undefined || m.status === 'completed';
+        this.end(ok ? { ok, finished: m } : { ok, finished: m, reason: m.reason });
       }),
     );
-    this.socket.on('fedtune:error', (frame) => this.receive('fedtune:error', frame, (m) => this.emit('error', FedtuneError.fromWire(m))));
+    this.socket.on('coordinator:restarting', (frame) =>
+      this.receive('coordinator:restarting', frame, (m) => {
+        const maxDelayMs = options.reconnect?.maxDelayMs ?? 10_000;
+        this.restartRetryMs = Math.min(m.retryAfterMs, maxDelayMs);
+        this.emit('restarting', { reason: m.reason, retryInMs: this.restartRetryMs });
+      }),
+    );
+    this.socket.on('fedtune:error', (frame) =>
+      this.receive('fedtune:error', frame, (m) => {
+        const err = FedtuneError.fromWire(m);
+        this.emit('error', err);
+        // A refusal sent as a notice (a revoked token, a model the federation does not train) is final.
+        if (FATAL_CODES.has(err.code)) this.failFor(err);
+      }),
+    );
     this.challenge = this.nextChallenge();
     this.socket.on('hello:challenge', (frame) => this.receive('hello:challenge', frame, (m) => this.setChallenge(m.nonce)));
     this.socket.on('disconnect', (reason) => {
       this.challenge = this.nextChallenge();
+      // Whatever was in flight belonged to that connection's rounds: the coordinator has dropped
+      // this node from them. Nothing of it may reach the next session (socket.io would otherwise
+      // send buffered frames on reconnection), and the SecAgg secrets of that session go.
+      (this.socket as unknown as { sendBuffer: unknown[] }).sendBuffer = [];
+      this.secagg.forget();
       this.emit('disconnected', reason);
+      // socket.io retries a lost transport by itself, but not a disconnect the server made (a
+      // graceful restart closes every connection that way): retry that here, with jitter.
+      if (reason === 'io server disconnect' && !this.closed && this.endState === null) {
+        const base = this.restartRetryMs ?? initialDelayMs;
+        this.restartRetryMs = null;
+        this.scheduleReconnect(base * (0.5 + this.random.float()));
+      }
     });
     let failedAttempts = 0;
     this.socket.on('connect', () => (failedAttempts = 0));
@@ -182,6 +250,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       random: this.random,
       ...(options.identity === undefined ? {} : { identity: options.identity }),
       ...(options.identityKeys === undefined ? {} : { identityKeys: options.identityKeys }),
+      trustDropoutReports: options.secaggTrustCoordinatorDropouts === true,
       send: async (event, message) => {
         await this.request(event, message as never);
       },
@@ -197,6 +266,31 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     this.socket.on('secagg:abort', (f) => this.receive('secagg:abort', f, (m) => this.secagg.onAbort(m.round)));
   }
 
+  private scheduleReconnect(delayMs: number): void {
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (!this.closed && !this.socket.connected) this.socket.connect();
+    }, delayMs);
+  }
+
+  /** Records how participation ended (the first reason wins). */
+  private end(e: ClientEnd): void {
+    if (this.endState !== null) return;
+    this.endState = e;
+    this.emit('ended', e);
+    this.resolveEnded(e);
+  }
+
+  /** A refusal no reconnection can fix: stop reconnecting and end with it. */
+  private failFor(err: FedtuneError): void {
+    this.closed = true;
+    this.socket.io.reconnection(false);
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.socket.disconnect();
+    this.end({ ok: false, reason: `${err.code}: ${err.message}`, error: err });
+  }
+
   private nextChallenge(): Promise<Uint8Array> {
     return new Promise((resolve) => (this.setChallenge = resolve));
   }
@@ -209,6 +303,11 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   /** Resolves when the coordinator announces the end of training. */
   get finished(): Promise<TrainingFinished> {
     return this.finishedPromise;
+  }
+
+  /** Resolves when this node's part ends: training finished (completed or not), or a final refusal. */
+  get ended(): Promise<ClientEnd> {
+    return this.endedPromise;
   }
 
   /**
@@ -226,10 +325,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
             first = false;
           },
           (err: FedtuneError) => {
-            if (err.code === 'FT_ERR_AUTH' || err.code === 'FT_ERR_VERSION') {
-              this.closed = true;
-              this.socket.io.reconnection(false);
-              this.socket.disconnect();
+            if (FATAL_CODES.has(err.code)) {
+              this.failFor(err);
             } else if (err.code === 'FT_ERR_LIMIT') {
               // A session cap or an address back-off: the coordinator hung up; try again later.
               const retryMs = this.options.reconnect?.maxDelayMs ?? 10_000;
@@ -249,9 +346,20 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
     this.socket.io.reconnection(false);
     this.socket.disconnect();
     this.options.trainer.dispose();
+    this.end({ ok: false, reason: 'closed by this node before training finished' });
+  }
+
+  /**
+   * The weights of a model version, from memory when held, else fetched from the coordinator
+   * (e.g. the final model, to keep it on the node).
+   * @throws FedtuneError FT_ERR_UNKNOWN_MODEL, FT_ERR_SHAPE, FT_ERR_DEADLINE (see the fetch).
+   */
+  async fetchModel(version: string): Promise<Weights> {
+    return this.ensureModel(version);
   }
 
   // ---- requests -----------------------------------------------------------------------------
@@ -263,6 +371,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     onSent?: (bytes: number) => void,
   ): Promise<Exclude<ReplyOf<E>, { ok: false }>> {
     const timeout = this.options.requestTimeoutMs ?? 120_000;
+    if (!this.socket.connected) throw new FedtuneError('FT_ERR_DEADLINE', `${event}: not connected to the coordinator`);
     const encoded = encodeMessage(event, message);
     onSent?.(encoded.byteLength);
     const withTimeout = this.socket.timeout(timeout);
@@ -291,6 +400,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       token: this.options.token,
       ...(this.options.nodeName === undefined ? {} : { nodeName: this.options.nodeName }),
       backend: this.options.trainer.backend,
+      layout: this.options.trainer.tensors.map((t) => ({ name: t.name, shape: [...t.shape] })),
       ...proof,
     });
     this.nodeId = reply.nodeId;
@@ -353,7 +463,12 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     }
     const weights: Weights = { tensors: manifest.tensors, data };
     if (weightsVersion(this.crypto, weights) !== version) throw new FedtuneError('FT_ERR_MALFORMED', 'model content does not match its version hash');
-    if (!sameLayout(weights.tensors, this.options.trainer.tensors)) throw new FedtuneError('FT_ERR_SHAPE', 'global model layout differs from the local model');
+    if (!sameLayout(weights.tensors, this.options.trainer.tensors)) {
+      const err = new FedtuneError('FT_ERR_SHAPE', `${describeLayoutMismatch(this.options.trainer.tensors, weights.tensors)}: ${LAYOUT_MISMATCH_HINT}`);
+      // Every later round would fail the same way: say so once, and stop.
+      setImmediate(() => this.failFor(err));
+      throw err;
+    }
     this.global = { version, weights };
     this.emit('model', { version, fetched: true });
     return weights;
@@ -382,42 +497,63 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       let vector: Float32Array;
       let numExamples = 0;
       let metrics: Record<string, number> = {};
+      // Under DP, the round's requirements are checked before training; a node that cannot meet
+      // them refuses the round (FT_ERR_DP_REFUSED) instead of sending an update that is not private.
+      const dp = m.task === 'delta' ? dpRoundOf(m.config, m.secagg) : null;
+      if (dp !== null) this.dpSeen = true;
+      let attestation: DpAttestation | undefined;
       if (m.task === 'init') {
         vector = trainer.getWeights();
       } else {
         const global = await this.ensureModel(m.modelVersion!);
         this.maybeDrop(m.round, 'before-train');
         trainer.setWeights(global.data);
-        const outcome = await trainer.fit(m.config);
-        numExamples = outcome.numExamples;
-        metrics = reportableMetrics(m.config, outcome.metrics);
+        if (dp?.mode === 'local-sgd') {
+          if (!isDpSgdCapable(trainer)) throw new FedtuneError('FT_ERR_DP_REFUSED', 'the round asks for local DP-SGD and this node\'s trainer cannot run it');
+          const request = localSgdRequest(m.config);
+          const outcome = await trainer.fitDpSgd(m.config, request);
+          const { applied } = outcome;
+          if (!Number.isFinite(applied.epsilon)) throw new FedtuneError('FT_ERR_DP_REFUSED', 'DP-SGD gave no finite epsilon');
+          attestation = { mode: 'local-sgd', l2Clip: applied.l2Clip, noiseMultiplier: applied.noiseMultiplier, epsilon: applied.epsilon, delta: applied.delta };
+          numExamples = outcome.numExamples;
+        } else {
+          const outcome = await trainer.fit(m.config);
+          numExamples = outcome.numExamples;
+          metrics = outcome.metrics;
+        }
+        metrics = reportableMetrics(m.config, metrics);
         vector = subtract(trainer.getWeights(), global.data);
       }
       const bad = firstNonFinite(vector);
       if (bad >= 0) throw new FedtuneError('FT_ERR_NON_FINITE', `local update element ${bad} is ${vector[bad]}`);
-      // DP (central or distributed): the delta's L2 norm is bounded by C before it leaves the node.
-      const dpClip = m.task === 'delta' && typeof m.config.dpClip === 'number' ? m.config.dpClip : undefined;
-      if (dpClip !== undefined && m.secagg === undefined) vector = clipL2(vector, dpClip).clipped;
+      // Under DP the example count stays here too: weights are uniform, and the count is private.
+      const sentExamples = dp !== null ? 0 : numExamples;
+      if (dp?.mode === 'central') {
+        // The delta's L2 norm is bounded by C before it leaves the node (the coordinator checks it).
+        vector = clipL2(vector, dp.clip).clipped;
+        attestation = { mode: 'central', l2Clip: dp.clip };
+      }
       if (m.secagg !== undefined) {
         // Clip (the ring needs a bound), encode with unbiased randomized rounding, add this node's
         // share of the distributed noise in ring units (discrete Gaussian, Kairouz, Liu, Steinke
         // 2021, or Skellam, Agarwal, Kairouz, Liu 2021, as the round says), and wait for the SecAgg
         // stages. Per-node metrics stay here: the coordinator learns only the sum.
-        const { clipped } = clipL2(vector, Math.min(m.secagg.l2Clip, dpClip ?? Infinity));
-        const variance = m.config.dpLocalVariance;
+        const clip = Math.min(m.secagg.l2Clip, dp?.mode === 'central' || dp?.mode === 'distributed' ? dp.clip : Infinity);
+        const { clipped } = clipL2(vector, clip);
         let noise: Int32Array | undefined;
-        if (typeof variance === 'number' && variance > 0) {
+        if (dp?.mode === 'distributed') {
           noise = new Int32Array(clipped.length);
-          (m.config.dpNoise === 'skellam' ? Skellam.fromVariance(variance) : new DiscreteGaussian(variance)).fill(this.random, noise);
+          (dp.noise === 'skellam' ? Skellam.fromVariance(dp.localVariance) : new DiscreteGaussian(dp.localVariance)).fill(this.random, noise);
+          attestation = { mode: 'distributed', l2Clip: clip, localVariance: dp.localVariance };
         }
         this.secagg.prepare(m.round, encodeToRing(clipped, m.secagg, this.random, noise));
         let bytes = 0;
-        await this.request('fit:begin', { round: m.round, numExamples, metrics: {} }, (n) => (bytes = n));
-        this.emit('fitDone', { round: m.round, numExamples, uploadBytes: bytes });
+        await this.request('fit:begin', { round: m.round, numExamples: sentExamples, metrics: {}, ...(attestation === undefined ? {} : { dp: attestation }) }, (n) => (bytes = n));
+        this.emit('fitDone', { round: m.round, numExamples, uploadBytes: bytes, ...(attestation === undefined ? {} : { dp: attestation }) });
         return;
       }
-      const uploadBytes = await this.upload(m, vector, numExamples, metrics);
-      this.emit('fitDone', { round: m.round, numExamples, uploadBytes });
+      const uploadBytes = await this.upload(m, vector, sentExamples, metrics, attestation);
+      this.emit('fitDone', { round: m.round, numExamples, uploadBytes, ...(attestation === undefined ? {} : { dp: attestation }) });
     } catch (err) {
       if (err instanceof InjectedDrop) throw err;
       // Tell the coordinator so it stops waiting; it may already have dropped us.
@@ -428,12 +564,13 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     }
   }
 
-  private async upload(m: FitInstruction, vector: Float32Array, numExamples: number, metrics: Record<string, number>): Promise<number> {
+  private async upload(m: FitInstruction, vector: Float32Array, numExamples: number, metrics: Record<string, number>, attestation?: DpAttestation): Promise<number> {
     await this.request('fit:begin', {
       round: m.round,
       numExamples,
       metrics,
-      ...(m.task === 'init' ? { tensors: this.options.trainer.tensors.map((t) => ({ name: t.name, shape: [...t.shape] })) } : {}),
+      ...(attestation === undefined ? {} : { dp: attestation }),
+      ...(m.task === 'init' ? { tensors: this.options.trainer.tensors.map((t) => ({ name: t.name, shape: [...t.shape] })), ...(this.options.modelInfo === undefined ? {} : { modelInfo: this.options.modelInfo }) } : {}),
     });
     const totalChunks = chunkCount(vector.length, CHUNK_ELEMENTS);
     let bytes = 0;
@@ -445,6 +582,9 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   }
 
   private async evaluate(m: EvaluateInstruction): Promise<void> {
+    // Per-node loss and accuracy are un-noised functions of this node's data: after a DP round,
+    // the node keeps them, whatever the coordinator asks (the honest one does not ask).
+    if (this.dpSeen) throw new FedtuneError('FT_ERR_DP_REFUSED', `evaluation request for round ${m.round} refused: this run is under differential privacy`);
     const global = await this.ensureModel(m.modelVersion);
     this.options.trainer.setWeights(global.data);
     const outcome = await this.options.trainer.evaluate(m.config);

@@ -9,6 +9,9 @@ export { DpSgdTrainer, type DpSgdOptions, type DpSgdTrainerOptions, type PerExam
 export { categoricalCrossentropyPerExample } from './training/dp-sgd-gradients.js';
 export { createLmNode, NODE_LORA, type LmNode, type LmNodeModel, type LmNodeOptions } from './training/lm-node.js';
 export { reportableMetrics } from './training/reportable-metrics.js';
+export { isDpSgdCapable, type DpSgdApplied, type DpSgdCapable, type DpSgdRequest } from './training/dp-sgd-capable.js';
+export { DpSgdOnDemand, type DpSgdTrainerFactory } from './training/dp-sgd-on-demand.js';
+export { dpRoundOf, localSgdRequest, type DpRound } from './training/dp-round.js';
 export * from './data/dataset.js';
 export * from './data/synthetic-classification.js';
 export * from './data/load-tabular.js';

@@ -35,6 +35,8 @@ export interface SecAggParticipantDeps {
   identity?: Ed25519KeyPair;
   /** Enrolled identity public keys of the other nodes, by node id, from enrollment. */
   identityKeys?: ReadonlyMap<string, Uint8Array>;
+  /** Opt-in: trust the coordinator's dropout reports (accept thresholds t <= k/2). Default: refuse them. */
+  trustDropoutReports?: boolean;
   /** Sends an acknowledged SecAgg message; rejects with the coordinator's coded error. */
   send: <E extends SecAggUpload>(event: E, message: MessageOf<E>) => Promise<void>;
   /** Simulation: vanish when this stage's request arrives. */
@@ -48,6 +50,11 @@ export class SecAggParticipant {
   private encoded: Uint32Array | null = null;
   private state: SecAggClientState | null = null;
   private chain: Promise<void> = Promise.resolve();
+  /**
+   * Bumped by every prepare and forget: a stage step that fails after its session was superseded
+   * (a coordinator restarted and re-runs the same round number) must not wipe the new one.
+   */
+  private generation = 0;
 
   constructor(private readonly deps: SecAggParticipantDeps) {}
 
@@ -58,8 +65,9 @@ export class SecAggParticipant {
     this.encoded = encoded;
   }
 
-  /** Drops every secret of the current round. */
+  /** Drops every secret of the current round (also when the connection is lost: that session is over). */
   forget(): void {
+    this.generation++;
     if (this.state !== null) this.state = clientAbort(this.state);
     this.state = null;
     this.encoded = null;
@@ -68,7 +76,12 @@ export class SecAggParticipant {
   onSetup(setup: SecAggSetup): void {
     this.step('AdvertiseKeys', setup.round, async () => {
       const { identity, identityKeys } = this.deps;
-      const fresh = createSecAggClient({ nodeId: setup.nodeId, ...(identity === undefined ? {} : { identity }), ...(identityKeys === undefined ? {} : { identityKeys }) });
+      const fresh = createSecAggClient({
+        nodeId: setup.nodeId,
+        trustDropoutReports: this.deps.trustDropoutReports === true,
+        ...(identity === undefined ? {} : { identity }),
+        ...(identityKeys === undefined ? {} : { identityKeys }),
+      });
       const r = clientAdvertiseKeys(fresh, setup, this.env());
       this.state = r.state;
       await this.deps.send('secagg:advertise-keys', r.message);
@@ -118,7 +131,10 @@ export class SecAggParticipant {
   }
 
   onAbort(round: number): void {
-    if (round === this.round) this.chain = this.chain.then(() => this.forget());
+    // Checked again when the chain gets there: the next round's update may have been prepared meanwhile.
+    this.chain = this.chain.then(() => {
+      if (round === this.round) this.forget();
+    });
   }
 
   private env() {
@@ -138,10 +154,12 @@ export class SecAggParticipant {
         this.deps.onDrop?.(round, stage);
         return;
       }
+      const generation = this.generation;
       try {
         await run();
       } catch (err) {
-        this.forget();
+        // Only the session this step belonged to ends; a newer one (prepared meanwhile) stays.
+        if (generation === this.generation) this.forget();
         this.deps.onError(err instanceof FedtuneError ? err : new FedtuneError('FT_ERR_INTERNAL', String(err)));
       }
     });

@@ -1,10 +1,12 @@
 // The coordinator's configuration: one TypeBox schema gives the type, the defaults and the
-// validation of a config file, so a bad file fails at start with FT_ERR_CONFIG naming the key.
+// validation of a config file, so a bad file fails at start with FT_ERR_CONFIG naming the key;
+// a key the schema does not know, at any depth, is refused too (config-keys.ts).
 import { readFile } from 'node:fs/promises';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { FedtuneError, TrainConfig } from '@fedtune/shared';
 import { STRATEGY_NAMES } from './strategy/create-strategy.js';
+import { unknownKeys } from './config-keys.js';
 
 const PositiveInt = Type.Integer({ minimum: 1 });
 const HexHash = Type.String({ pattern: '^[0-9a-f]{64}$' });
@@ -63,6 +65,10 @@ export const CoordinatorConfigSchema = Type.Object({
       /** First sit-out of a node that let a fit deadline pass; doubles per further miss. */
       penaltyMs: Type.Integer({ minimum: 0, maximum: 24 * 3600_000, default: 60_000 }),
       maxPenaltyMs: Type.Integer({ minimum: 0, maximum: 7 * 24 * 3600_000, default: 3600_000 }),
+      /** Malformed, oversized or unauthenticated messages one connection may send before it is cut. */
+      maxStrikes: Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 5 }),
+      /** Failed authentications from one address within a minute before it is backed off. */
+      authFailuresBeforeBackoff: Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 5 }),
     },
     { default: {}, additionalProperties: false },
   ),
@@ -111,6 +117,14 @@ export const CoordinatorConfigSchema = Type.Object({
       corruptionRate: Type.Number({ minimum: 0, maximum: 0.5, default: 0.05 }),
       stageDeadlineMs: Type.Integer({ minimum: 1, maximum: 24 * 3600 * 1000, default: 120_000 }),
       activeMode: Type.Boolean({ default: false }),
+      /**
+       * Opt-in, and only without activeMode: trust this coordinator to report dropouts truly
+       * (honest-but-curious). The threshold then need only exceed the colluding neighbours, so
+       * sparse graphs survive high dropout; but a coordinator that lies (tells half of a node's
+       * neighbours it survived and half it dropped) rebuilds that node's input. Nodes must opt in
+       * too. Default false: t > k/2, which no such lie can beat.
+       */
+      trustCoordinatorDropouts: Type.Boolean({ default: false }),
       /** Active mode: enrolled Ed25519 public keys (hex), by node id. */
       identityKeys: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9a-f]{32}$' }), Type.String({ pattern: '^[0-9a-f]{64}$' }))),
     }),
@@ -131,20 +145,71 @@ export const CoordinatorConfigSchema = Type.Object({
       delta: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 1e-5 }),
       budgetEpsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
       minSurvivors: Type.Optional(Type.Integer({ minimum: 1 })),
-      localNoiseMultiplier: Type.Optional(Type.Number({ minimum: 0 })),
+      localNoiseMultiplier: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
       localClip: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
       noise: Type.Union([Type.Literal('discrete-gaussian'), Type.Literal('skellam')], { default: 'discrete-gaussian' }),
     }),
   ),
-  /** Nodes enrolled in the federation (N): the sampling rate is K/N under uniform selection. */
+  /**
+   * Nodes enrolled in the federation (N): the sampling rate is K/N under uniform selection. Under
+   * DP it is only a floor: N is never below the enrolled identities or the node ids seen, and the
+   * cohort is a Poisson sample at q = K/N, so a wrong N changes utility, never the guarantee.
+   */
   population: Type.Optional(Type.Integer({ minimum: 1 })),
   /** Worker threads that remove SecAgg masks; default one per core, 0 for none. */
   unmaskWorkers: Type.Optional(Type.Integer({ minimum: 0, maximum: 256 })),
   /** Updates buffered at once; further uploads wait for a slot (backpressure bounds memory). */
   uploadSlots: Type.Integer({ minimum: 1, maximum: 1024, default: 8 }),
-  /** Where model versions and round state are kept; absent: memory only (no resume). */
+  /**
+   * Where the store lives (`<dataDir>/fedtune.db`, SQLite): rounds, model versions, the ledger,
+   * strategy state, nodes and the audit log. Absent: an in-memory store (no resume).
+   */
   dataDir: Type.Optional(Type.String()),
-  /** Seed for cohort selection; absent: the system CSPRNG. */
+  /** The durable store (issue 11). */
+  store: Type.Object(
+    {
+      kind: Type.Literal('sqlite', { default: 'sqlite' }),
+      /** The database file; default `<dataDir>/fedtune.db`. */
+      path: Type.Optional(Type.String({ minLength: 1 })),
+      retention: Type.Object(
+        {
+          /** Model versions whose weights are kept (the current one always is). */
+          keepLast: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10 }),
+          /** Also keep, tagged `round-N`, the model of every round that is a multiple of this; 0 never. */
+          keepEvery: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
+        },
+        { default: {}, additionalProperties: false },
+      ),
+      /** `full`: a committed round survives power loss; `normal`: a crashed process only (faster). */
+      synchronous: Type.Union([Type.Literal('full'), Type.Literal('normal')], { default: 'full' }),
+      /** Seal model weights, strategy state and the ledger (XSalsa20-Poly1305) with a 32-byte key from an environment variable or a file. */
+      encryption: Type.Optional(
+        Type.Object(
+          {
+            keyEnv: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' })),
+            keyFile: Type.Optional(Type.String({ minLength: 1 })),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+      /** Node identities remembered (least recently seen forgotten first). */
+      maxNodes: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 100_000 }),
+      /** Audit-log rows kept (oldest dropped first). */
+      auditMaxRows: Type.Integer({ minimum: 1000, maximum: 1_000_000_000, default: 1_000_000 }),
+    },
+    { default: {}, additionalProperties: false },
+  ),
+  /**
+   * A safetensors file of float32 tensors to start from, instead of asking a node for its initial
+   * weights (the names, shapes and order must be the nodes' federated weights: a file from
+   * `fedtune-coordinator export` or `fedtune-client join --save` is). Ignored when resuming.
+   */
+  initialCheckpoint: Type.Optional(Type.String({ minLength: 1 })),
+  /**
+   * Seed for what carries no privacy: cohort selection when DP is off, the SecAgg graph's shuffle,
+   * the node asked for initial weights. DP noise, DP sampling and secret keys always come from the
+   * OS CSPRNG, whatever the seed. Absent: the OS CSPRNG for everything.
+   */
   seed: Type.Optional(Type.String()),
   logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')], {
     default: 'info',
@@ -153,9 +218,11 @@ export const CoordinatorConfigSchema = Type.Object({
 
 export type CoordinatorConfig = Static<typeof CoordinatorConfigSchema>;
 /** What callers may pass: any key may be left out, and nested sections take their defaults too. */
-export type CoordinatorConfigInput = Partial<Omit<CoordinatorConfig, 'secagg' | 'dp'>> & {
+export type CoordinatorConfigInput = Partial<Omit<CoordinatorConfig, 'secagg' | 'dp' | 'limits' | 'store'>> & {
   secagg?: Partial<NonNullable<CoordinatorConfig['secagg']>>;
   dp?: Partial<NonNullable<CoordinatorConfig['dp']>>;
+  limits?: Partial<CoordinatorConfig['limits']>;
+  store?: Partial<Omit<CoordinatorConfig['store'], 'retention'>> & { retention?: Partial<CoordinatorConfig['store']['retention']> };
 };
 
 export const DEFAULT_DEADLINES = { fitDeadlineMs: 10 * 60_000, evaluateDeadlineMs: 5 * 60_000, helloTimeoutMs: 10_000 } as const;
@@ -165,6 +232,13 @@ export const DEFAULT_DEADLINES = { fitDeadlineMs: 10 * 60_000, evaluateDeadlineM
  * @throws FedtuneError FT_ERR_CONFIG naming the first bad key.
  */
 export function resolveConfig(input: unknown): CoordinatorConfig {
+  const unknown = unknownKeys(CoordinatorConfigSchema, input ?? {});
+  if (unknown.length > 0) {
+    const u = unknown[0]!;
+    if (u.notAnObject === true) throw new FedtuneError('FT_ERR_CONFIG', `${u.path}: must be an object, not an array`);
+    const more = unknown.length > 1 ? ` (and ${unknown.length - 1} more: ${unknown.slice(1, 4).map((k) => k.path).join(', ')})` : '';
+    throw new FedtuneError('FT_ERR_CONFIG', `${u.path}: unknown key ${JSON.stringify(u.key)}${u.suggestion === null ? '' : ` (did you mean ${JSON.stringify(u.suggestion)}?)`}${more}`);
+  }
   const withDefaults = Value.Default(CoordinatorConfigSchema, structuredClone(input ?? {}));
   if (!Value.Check(CoordinatorConfigSchema, withDefaults)) {
     const first = Value.Errors(CoordinatorConfigSchema, withDefaults).First();
@@ -175,8 +249,15 @@ export function resolveConfig(input: unknown): CoordinatorConfig {
     throw new FedtuneError('FT_ERR_CONFIG', `minResults ${cfg.minResults} > clientsPerRound ${cfg.selection.clientsPerRound}`);
   }
   if (cfg.dp?.mode === 'distributed' && cfg.secagg === undefined) throw new FedtuneError('FT_ERR_CONFIG', 'dp.mode distributed needs secagg: nobody may see an un-noised update');
+  if (cfg.secagg?.activeMode === true && cfg.secagg.trustCoordinatorDropouts) {
+    throw new FedtuneError('FT_ERR_CONFIG', 'secagg.trustCoordinatorDropouts contradicts secagg.activeMode, which exists for a coordinator that may lie');
+  }
   if (cfg.dp !== undefined && cfg.dp.mode !== 'off' && cfg.dp.mode !== 'local-sgd' && cfg.dp.noiseMultiplier === undefined && cfg.dp.targetEpsilon === undefined) {
     throw new FedtuneError('FT_ERR_CONFIG', 'dp needs noiseMultiplier or targetEpsilon');
+  }
+  const enc = cfg.store.encryption;
+  if (enc !== undefined && (enc.keyEnv === undefined) === (enc.keyFile === undefined)) {
+    throw new FedtuneError('FT_ERR_CONFIG', '/store/encryption: give exactly one of keyEnv (an environment variable) or keyFile');
   }
   return cfg;
 }

@@ -1,13 +1,14 @@
-// The coordinator service: an HTTP server (health, metrics, the admin surface) carrying socket.io,
-// the model store, the round engine and its strategy, and optional durable state for resuming after
-// a restart. Who may connect and how much is bounded here: tokens, node identities, connections.
+// The coordinator service: an HTTP server (health, metrics, the admin surface and dashboard)
+// carrying socket.io, the in-memory model cache, the round engine and its strategy, and the
+// durable Store every round commits to, so a restarted coordinator resumes where the last commit
+// left it. Who may connect and how much is bounded here: tokens, node identities, connections.
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { FedtuneError, MAX_FRAME_BYTES, nodeCryptoProvider, seededRandom, systemRandom, type CryptoProvider, type RandomSource, type Weights } from '@fedtune/shared';
 import { Server } from 'socket.io';
-import { AuthFailures } from './auth/auth-failures.js';
+import { AuthFailures, DEFAULT_AUTH_FAILURE_POLICY } from './auth/auth-failures.js';
 import { NodeRegistry } from './auth/node-registry.js';
 import { TokenRegistry } from './auth/token-registry.js';
 import { AdminAuth } from './http/admin-auth.js';
@@ -18,45 +19,17 @@ import { DEFAULT_DEADLINES, resolveConfig, type CoordinatorConfig, type Coordina
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { ModelStore } from './model/model-store.js';
-import { loadState, saveState } from './model/state-file.js';
 import { systemClock, type Clock } from './round/clock.js';
-import { RoundEngine, type EngineState } from './round/round-engine.js';
+import { RoundEngine, type EngineState, type TrainingOutcome } from './round/round-engine.js';
 import type { RoundSummary } from './round/round-summary.js';
 import { createStrategy } from './strategy/create-strategy.js';
 import type { Strategy } from './strategy/strategy.js';
 import { SocketServer, type FedtuneServer } from './transport/socket-server.js';
 import { UnmaskPool } from './secagg/unmask-pool.js';
-import { DpStrategy } from './dp/dp-strategy.js';
-import { PrivacyController } from './dp/privacy-controller.js';
-
-/** Wraps the strategy in DP when the config asks for it; the wrapper keeps the privacy ledger. */
-function wrapWithDp(inner: Strategy, config: CoordinatorConfig, random: RandomSource): Strategy {
-  const dp = config.dp;
-  if (dp === undefined || dp.mode === 'off') return inner;
-  const sel = config.selection;
-  const perRound = sel.kind === 'poisson' ? undefined : Math.ceil(sel.clientsPerRound * (1 + sel.overSelection));
-  // The planned rate, to solve z for a target epsilon; each round then records its actual rate.
-  const samplingRate = sel.kind === 'poisson' ? sel.sampleRate : Math.min(1, perRound! / Math.max(1, config.population ?? perRound!));
-  const controller = new PrivacyController(
-    {
-      mode: dp.mode,
-      clip: dp.clip,
-      delta: dp.delta,
-      minSurvivors: dp.minSurvivors ?? config.minResults,
-      noise: dp.noise,
-      ...(dp.noiseMultiplier === undefined ? {} : { noiseMultiplier: dp.noiseMultiplier }),
-      ...(dp.targetEpsilon === undefined ? {} : { targetEpsilon: dp.targetEpsilon }),
-      ...(dp.budgetEpsilon === undefined ? {} : { budgetEpsilon: dp.budgetEpsilon }),
-      ...(dp.localNoiseMultiplier === undefined ? {} : { localNoiseMultiplier: dp.localNoiseMultiplier }),
-      ...(dp.localClip === undefined ? {} : { localClip: dp.localClip }),
-    },
-    { rounds: config.rounds, samplingRate },
-  );
-  return new DpStrategy(inner, controller, random);
-}
-
-/** Rounds kept in memory for the dashboard and /api/status (each summary is itself bounded). */
-const HISTORY_ROUNDS = 1000;
+import { wrapWithDp } from './dp/wrap-with-dp.js';
+import { openStore } from './store/open-store.js';
+import { resumeFromStore, type Resumed } from './store/resume.js';
+import type { AuditRecord, Store } from './store/store.js';
 
 export interface CoordinatorOptions {
   config: CoordinatorConfigInput;
@@ -64,43 +37,65 @@ export interface CoordinatorOptions {
   random?: RandomSource;
   clock?: Clock;
   logger?: Logger;
-  /** Start from these weights instead of asking a node for initial ones. */
+  /** Start from these weights instead of asking a node for initial ones (ignored when resuming). */
   initialWeights?: Weights;
   /** Replaces the configured strategy (e.g. a wrapped one). */
   strategy?: Strategy;
+  /** Replaces the store the config names (a test's, or another implementation). */
+  store?: Store;
 }
+
+/** Whether the config runs differential privacy (any mode but off). */
+function dpOn(config: CoordinatorConfig): boolean {
+  return config.dp !== undefined && config.dp.mode !== 'off';
+}
+
+/** Why federated evaluation is off under DP: per-node loss, accuracy and counts are un-noised functions of a node's data. */
+export const EVALUATION_OFF_UNDER_DP =
+  'federated evaluation is off under differential privacy: per-node loss, accuracy and example counts are un-noised functions of a node\'s data outside the accounted guarantee';
+
+/** How long nodes told of a restart wait before their first reconnection attempt. */
+const RESTART_RETRY_MS = 1000;
 
 export class Coordinator {
   readonly config: CoordinatorConfig;
   readonly metrics = new Metrics();
+  /** The model versions in memory, served to nodes chunk by chunk. */
   readonly store: ModelStore;
+  /** The durable store: rounds, models, ledger, strategy state, nodes, audit log. */
+  readonly db: Store;
   readonly logger: Logger;
   private readonly http: HttpServer;
   private readonly io: FedtuneServer;
   private readonly sockets: SocketServer;
   private engine: RoundEngine | null = null;
-  private resumeRound = 0;
-  /** Completed and aborted rounds of this process, for the dashboard (the last HISTORY_ROUNDS). */
-  private readonly history: RoundSummary[] = [];
+  private running: Promise<unknown> | null = null;
+  private resumed: Resumed = { lastRound: 0, completedRounds: 0 };
   private readonly crypto: CryptoProvider;
   private readonly random: RandomSource;
+  /** DP noise and DP sampling: the OS CSPRNG always, whatever `seed` says. */
+  private readonly privacyRandom: RandomSource;
   private readonly clock: Clock;
   private readonly strategy: Strategy;
   private readonly unmaskPool: UnmaskPool;
   private readonly scheme: 'http' | 'https';
   private readonly tokens: TokenRegistry;
   private readonly identityKeys: ReadonlyMap<string, Uint8Array> | undefined;
+  private closed = false;
 
-  private constructor(options: CoordinatorOptions, config: CoordinatorConfig, tls: { cert: Buffer; key: Buffer } | null) {
+  private constructor(options: CoordinatorOptions, config: CoordinatorConfig, tls: { cert: Buffer; key: Buffer } | null, db: Store) {
     this.config = config;
+    this.db = db;
     this.crypto = options.crypto ?? nodeCryptoProvider;
+    // `seed` reproduces only what carries no privacy (selection when DP is off, the SecAgg graph's
+    // shuffle, which node sends the initial model); DP noise and DP sampling never come from it.
     this.random = options.random ?? (config.seed === undefined ? systemRandom(this.crypto) : seededRandom(this.crypto, `coordinator/${config.seed}`));
+    this.privacyRandom = systemRandom(this.crypto);
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? createLogger(config.logLevel, 'coordinator');
-    this.strategy = wrapWithDp(options.strategy ?? createStrategy(config.strategy.name, config.strategy), config, this.random);
+    this.strategy = wrapWithDp(options.strategy ?? createStrategy(config.strategy.name, config.strategy), config, this.privacyRandom);
     this.store = new ModelStore(this.crypto);
     this.unmaskPool = new UnmaskPool(config.unmaskWorkers);
-    if (options.initialWeights !== undefined) this.store.put(options.initialWeights);
     this.tokens = new TokenRegistry(this.crypto, config.tokens, config.tokenHashes, config.maxSessionsPerToken);
     if (this.tokens.size === 0) this.logger.warn('no enrollment tokens configured: every hello will be refused');
     const admin = new AdminAuth(this.crypto, config.adminTokens, config.adminTokenHashes);
@@ -114,18 +109,26 @@ export class Coordinator {
     this.io = new Server(this.http, { maxHttpBufferSize: MAX_FRAME_BYTES + 4096, serveClient: false, transports: ['websocket'] });
     this.sockets = new SocketServer(this.io, {
       tokens: this.tokens,
-      registry: new NodeRegistry(this.crypto),
+      registry: new NodeRegistry(this.crypto, db, () => this.clock.now(), config.store.maxNodes, (err) => this.logger.error('node registry', { error: err.message })),
       readiness: new Readiness(this.clock, { penaltyMs: config.limits.penaltyMs, maxPenaltyMs: config.limits.maxPenaltyMs }),
-      authFailures: new AuthFailures(this.clock),
+      authFailures: new AuthFailures(this.clock, { ...DEFAULT_AUTH_FAILURE_POLICY, threshold: config.limits.authFailuresBeforeBackoff }),
       ...(this.identityKeys === undefined ? {} : { identityKeys: this.identityKeys }),
       store: this.store,
       crypto: this.crypto,
       logger: this.logger,
       metrics: this.metrics,
       helloTimeoutMs: config.helloTimeoutMs ?? DEFAULT_DEADLINES.helloTimeoutMs,
+      maxStrikes: config.limits.maxStrikes,
       now: () => this.clock.now(),
+      audit: (r) => this.audit(r),
+      persistRevocation: (key, label) => db.revokeToken(key, label, this.clock.now()),
     });
     this.metrics.engineUp.set(1);
+  }
+
+  /** Appends to the audit log without holding up the caller; a failure is logged, never thrown. */
+  private audit(record: Omit<AuditRecord, 'at'>): void {
+    this.db.audit({ ...record, at: this.clock.now() }).catch((err: Error) => this.logger.error('audit log write failed', { kind: record.kind, error: err.message }));
   }
 
   /** What the HTTP routes may read and do. */
@@ -134,11 +137,20 @@ export class Coordinator {
       engineState: () => this.engine?.state ?? 'idle',
       nodeCount: () => this.nodeCount,
       modelVersion: () => this.store.current?.version ?? null,
-      config: () => ({ rounds: this.config.rounds, strategy: this.strategy.name, secagg: this.config.secagg !== undefined, dp: this.config.dp?.mode ?? 'off' }),
-      history: () => this.history,
+      config: () => ({ rounds: this.config.rounds, minNodes: this.config.minNodes, strategy: this.strategy.name, secagg: this.config.secagg !== undefined, dp: this.config.dp?.mode ?? 'off' }),
+      waiting: () => (this.engine?.state === 'waiting-for-nodes' ? { needed: this.config.minNodes, available: this.sockets.available().length } : null),
+      rounds: (before, limit) => this.db.rounds(before, limit),
       sessions: (offset, limit) => this.sockets.listSessions(offset, limit),
+      knownNodes: (offset, limit) => this.db.nodes(offset, limit),
       tokens: () => this.tokens.list(),
       revokeToken: (labelOrHash) => this.sockets.revokeToken(labelOrHash),
+      models: () => this.db.models(),
+      tagModel: async (version, tag) => {
+        await this.db.tagModel(version, tag, this.clock.now());
+        this.audit({ kind: 'tag', detail: { version, tag } });
+      },
+      outcome: () => this.engine?.outcome ?? null,
+      audit: (afterId, limit, kind) => this.db.auditLog(afterId, limit, kind),
     };
   }
 
@@ -147,9 +159,16 @@ export class Coordinator {
     return this.engine?.state ?? 'idle';
   }
 
+  /** How training ended (`stopped` when close() interrupted it); null while it runs or before run(). */
+  get outcome(): TrainingOutcome | null {
+    return this.engine?.outcome ?? null;
+  }
+
   /**
-   * Builds a coordinator, resuming from `config.dataDir` when it holds saved state.
-   * @throws FedtuneError FT_ERR_CONFIG on an invalid config or unreadable state.
+   * Builds a coordinator on the store its config names, resuming the run the store holds (after
+   * migrating a pre-store data directory), else starting from `initialWeights` or the config's
+   * initialCheckpoint when given.
+   * @throws FedtuneError FT_ERR_CONFIG (config, tls files, checkpoint), FT_ERR_STORE, FT_ERR_STORE_KEY.
    */
   static async create(options: CoordinatorOptions): Promise<Coordinator> {
     const config = resolveConfig(options.config);
@@ -161,15 +180,26 @@ export class Coordinator {
         throw new FedtuneError('FT_ERR_CONFIG', `cannot read tls files: ${(err as Error).message}`);
       }
     }
-    const c = new Coordinator(options, config, tls);
-    if (config.dataDir !== undefined) {
-      const saved = await loadState(config.dataDir);
-      if (saved !== null) {
-        c.store.put(saved.weights);
-        c.resumeRound = saved.round;
-        if (saved.extra.strategy !== undefined && saved.extra.strategy !== null) c.strategy.loadState?.(saved.extra.strategy);
-        c.logger.info('resumed from saved state', { round: saved.round, version: saved.modelVersion });
-      }
+    const crypto = options.crypto ?? nodeCryptoProvider;
+    const db = options.store ?? (await openStore(config, crypto));
+    let c: Coordinator | undefined;
+    try {
+      c = new Coordinator(options, config, tls, db);
+      c.resumed = await resumeFromStore({
+        config,
+        db,
+        models: c.store,
+        strategy: c.strategy,
+        tokens: c.tokens,
+        crypto,
+        now: c.clock.now(),
+        logger: c.logger,
+        ...(options.initialWeights === undefined ? {} : { initialWeights: options.initialWeights }),
+      });
+    } catch (err) {
+      if (c !== undefined) await c.unmaskPool.close();
+      await db.close();
+      throw err;
     }
     return c;
   }
@@ -182,7 +212,7 @@ export class Coordinator {
     });
     const { port } = this.http.address() as AddressInfo;
     const url = `${this.scheme}://${this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host}:${port}`;
-    this.logger.info('listening', { url });
+    this.logger.info('listening', { url, store: this.db.description, resumedAfterRound: this.resumed.lastRound });
     return { port, url };
   }
 
@@ -190,7 +220,7 @@ export class Coordinator {
     return this.sockets.nodeCount;
   }
 
-  /** Runs the configured rounds; `onRound` sees each summary as it completes. */
+  /** Runs the configured rounds (those a restarted run has left); `onRound` sees each summary as it completes. */
   async run(onRound?: (s: RoundSummary) => void): Promise<RoundSummary[]> {
     const c = this.config;
     const engine = new RoundEngine(
@@ -204,9 +234,11 @@ export class Coordinator {
           evaluateDeadlineMs: c.evaluateDeadlineMs ?? DEFAULT_DEADLINES.evaluateDeadlineMs,
           evaluateEvery: c.evaluateEvery,
           ...(c.evaluateClients === undefined ? {} : { evaluateClients: c.evaluateClients }),
-          // DP bounds each node's influence by C: a mean weighted by example counts would not be.
-          weighting: c.dp !== undefined && c.dp.mode !== 'off' && c.dp.mode !== 'local-sgd' ? 'uniform' : c.weighting,
+          // DP bounds each node's influence by C: a mean weighted by example counts would not be, and
+          // a node's count is private (nodes send 0 under DP).
+          weighting: dpOn(c) ? 'uniform' : c.weighting,
           ...(c.population === undefined ? {} : { population: c.population }),
+          ...(dpOn(c) ? { dpSampling: true, evaluationOff: EVALUATION_OFF_UNDER_DP } : {}),
           trainConfig: c.trainConfig,
           uploadSlots: c.uploadSlots,
           uploadIdleMs: c.limits.uploadIdleMs,
@@ -218,21 +250,25 @@ export class Coordinator {
         store: this.store,
         transport: this.sockets,
         random: this.random,
+        privacyRandom: this.privacyRandom,
         clock: this.clock,
         logger: this.logger,
         crypto: this.crypto,
         unmaskPool: this.unmaskPool,
-        onModel: async (round, version, weights) => {
-          if (c.dataDir !== undefined) await saveState(c.dataDir, { round, modelVersion: version, weights, extra: { strategy: this.strategy.saveState?.() ?? null } });
-        },
+        commit: (commit) => this.db.commitRound({ ...commit, at: this.clock.now() }),
+        audit: (e) => this.audit({ kind: 'refusal', node: e.node, code: e.code, detail: { round: e.round, message: e.message.slice(0, 512) } }),
       },
-      this.resumeRound,
+      this.resumed,
     );
     this.engine = engine;
     this.sockets.bind(engine);
+    if (dpOn(c) && c.evaluateEvery > 0) this.logger.info('federated evaluation is off', { reason: EVALUATION_OFF_UNDER_DP });
+    if (c.secagg?.trustCoordinatorDropouts === true) {
+      this.logger.warn('secure aggregation trusts this coordinator to report dropouts truly (secagg.trustCoordinatorDropouts): thresholds t <= k/2 are used, and a coordinator that lied about dropouts could rebuild a node\'s update', {
+        distributedDp: c.dp?.mode === 'distributed',
+      });
+    }
     engine.on('round', (s) => {
-      this.history.push(s);
-      if (this.history.length > HISTORY_ROUNDS) this.history.shift();
       const m = this.metrics;
       m.rounds.inc({ status: s.status });
       m.round.set(s.round);
@@ -242,28 +278,60 @@ export class Coordinator {
       if (s.epsilon !== null) m.epsilon.set(s.epsilon);
       onRound?.(s);
     });
+    const running = engine.run();
+    this.running = running.catch(() => {});
     try {
-      return await engine.run();
+      return await running;
     } finally {
       this.metrics.engineUp.set(engine.state === 'failed' ? 0 : 1);
+      const outcome = engine.outcome;
+      if (outcome !== null) this.audit({ kind: 'stop', detail: { status: outcome.status, reason: outcome.reason, completedRounds: outcome.completedRounds, rounds: outcome.rounds } });
     }
   }
 
-  /** Stops training and closes every connection. */
+  /** Whether the store held a run that had already run all its rounds when this coordinator started. */
+  get resumedFinished(): boolean {
+    return this.resumed.lastRound >= this.config.rounds;
+  }
+
+  /**
+   * After a restart that found the run already over, nodes that were mid-run when the previous
+   * process died may still be reconnecting: they are told training finished when they join.
+   * Resolves once `minNodes` of them were told, or after `ms`.
+   */
+  async tellLateNodes(ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.sockets.toldLateNodes(this.config.minNodes), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * Stops training and closes every connection and the store. Nodes are told the coordinator is
+   * restarting unless training already ended (they then had training:finished), so they keep
+   * their state and rejoin the resumed run.
+   */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const ended = this.engine?.outcome !== null && this.engine?.outcome !== undefined && this.engine.outcome.status !== 'stopped';
     this.engine?.stop();
+    if (!ended) this.sockets.broadcastRestarting({ reason: 'the coordinator is stopping; it resumes from its last committed round when restarted', retryAfterMs: RESTART_RETRY_MS });
     await this.unmaskPool.close();
-    // Disconnect each node first: engine.io drains queued packets (training:finished) before it
-    // closes a connection, which closing the server outright would cut off. Bounded wait.
+    // Disconnect each node first: engine.io drains queued packets (training:finished, the restart
+    // notice) before it closes a connection, which closing the server outright would cut off.
     const conns = [...this.io.sockets.sockets.values()].map((socket) => socket.conn);
     const drained = Promise.all(conns.map((conn) => new Promise<void>((resolve) => conn.once('close', () => resolve()))));
     this.io.disconnectSockets(true);
-    await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    await bounded(drained);
+    // The round in flight is abandoned, not committed: wait for the engine to let go of the store.
+    if (this.running !== null) await bounded(this.running);
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
     if (this.http.listening) {
       const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
       this.http.closeAllConnections();
       await closed;
     }
+    await this.db.close();
   }
 }

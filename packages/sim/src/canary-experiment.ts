@@ -2,7 +2,11 @@
 // which holds "François Dupont suffers from <secret>." many times; run without DP, with SecAgg +
 // distributed DP (user-level) and with local DP-SGD (record-level, Abadi et al. 2016), then audit
 // each final model: canary exposure (Carlini et al. 2019), whether greedy decoding completes the
-// secret, and validation perplexity.
+// secret, and validation perplexity. Epsilon is what the run's accounting reports: the
+// coordinator's ledger for the user-level arm (Poisson cohorts at the rate it charges), the
+// nodes' attested DP-SGD epsilon for the record-level arm. Federated evaluation is off under DP
+// (per-node losses would leak), so every arm's perplexity is measured here, at the nodes, on
+// their held-out rows, the same way.
 import { nodeCryptoProvider, seededRandom } from '@fedtune/shared';
 import { CANARY_DIGITS } from './lm/synthetic-notes.js';
 import { createGptTinyWorkload } from './lm/gpt-tiny-workload.js';
@@ -38,6 +42,8 @@ export interface CanaryArm {
   nodeEpsilons: number[] | null;
   /** Loss-threshold membership inference on the canary node's training vs held-out rows (Yeom et al. 2018). */
   membership: MembershipResult;
+  /** Epsilon at the end of the run as its accounting reports it (null without DP), at `delta`. */
+  epsilon: number | null;
 }
 
 export interface CanaryExperimentResult {
@@ -54,7 +60,7 @@ export async function runCanaryExperiment(o: CanaryExperimentOptions): Promise<C
     const name = mode === 'distributed' ? `SecAgg + distributed DP (epsilon ${o.epsilon})` : mode === 'local-sgd' ? `local DP-SGD (record-level, z ${localZ}, epsilon per node)` : 'no DP';
     o.onArm?.(name);
     const workload = createGptTinyWorkload({ canaryRepeats: o.repeats });
-    let audit: Omit<CanaryArm, 'name' | 'report' | 'finalPerplexity'> | undefined;
+    let audit: Omit<CanaryArm, 'name' | 'report' | 'epsilon'> | undefined;
     const report = await runSimulation({
       workload,
       clients: o.clients,
@@ -80,13 +86,28 @@ export async function runCanaryExperiment(o: CanaryExperimentOptions): Promise<C
         const completion = tok.decode(out.tokens);
         const nodeEpsilons = mode === 'local-sgd' ? trainers.map((t) => (t as DpCausalLmTrainer).privacySpent(o.delta).epsilon) : null;
         const membership = lossThresholdAttack(perSequenceLosses(trainer.model, trainer.trainData), perSequenceLosses(trainer.model, trainer.validationData));
-        audit = { exposure, completion, revealsSecret: completion.startsWith(canary.secret), nodeEpsilons, membership };
+        audit = { exposure, completion, revealsSecret: completion.startsWith(canary.secret), nodeEpsilons, membership, finalPerplexity: await heldOutPerplexity(trainers as readonly (CausalLmTrainer | DpCausalLmTrainer)[], weights) };
       },
     });
     const last = report.rounds.filter((r) => r.status === 'completed').at(-1);
-    arms.push({ name, report, ...audit!, finalPerplexity: last?.evalMetrics.perplexity ?? null });
+    arms.push({ name, report, ...audit!, epsilon: last?.epsilon ?? null });
   }
   return { secret, arms };
+}
+
+/** Validation perplexity of the final model over every node's held-out rows (row-weighted mean of each node's), computed at the nodes. */
+async function heldOutPerplexity(trainers: readonly (CausalLmTrainer | DpCausalLmTrainer)[], weights: Float32Array): Promise<number | null> {
+  let rows = 0;
+  let sum = 0;
+  for (const t of trainers) {
+    t.setWeights(weights);
+    const r = await t.evaluate({});
+    const ppl = r.metrics.perplexity;
+    if (r.numExamples === 0 || ppl === undefined) continue;
+    rows += r.numExamples;
+    sum += r.numExamples * ppl;
+  }
+  return rows === 0 ? null : sum / rows;
 }
 
 /** The side-by-side table the CLI prints. */
@@ -97,7 +118,7 @@ export function formatCanaryTable(r: CanaryExperimentResult): string {
     ['canary exposure, bits (empirical)', (a) => `${a.exposure.exposureEmpirical.toFixed(1)} (${a.exposure.atLeastAsLikely}/${a.exposure.candidates} as likely)`],
     ['membership inference AUC (canary node)', (a) => `${a.membership.auc.toFixed(3)} (advantage ${a.membership.advantage.toFixed(3)}; 0.5 = no signal)`],
     ['greedy completion of the prefix', (a) => JSON.stringify(a.completion) + (a.revealsSecret ? ' REVEALS THE SECRET' : '')],
-    ['epsilon spent', (a) => (a.report.rounds.at(-1)?.epsilon ?? null) === null ? 'none' : a.report.rounds.at(-1)!.epsilon!.toFixed(2) + (a.nodeEpsilons === null ? '' : ' (largest node)')],
+    ['epsilon spent', (a) => (a.epsilon === null ? 'none' : a.epsilon.toFixed(2) + (a.nodeEpsilons === null ? '' : ' (largest node, attested)'))],
     ['epsilon per node (record-level)', (a) => (a.nodeEpsilons === null ? '-' : a.nodeEpsilons.map((e) => e.toFixed(2)).join(', '))],
   ];
   const w0 = Math.max(...rows.map(([n]) => n.length));

@@ -9,3 +9,5 @@ export * from './mlp-workload.js';
 export { createGptTinyWorkload, gptTinyWorkload, type GptTinyOptions, type GptTinyWorkload, type PlantedCanary } from './lm/gpt-tiny-workload.js';
 export { CANARY_DIGITS, CANARY_PREFIX, CONDITIONS, canaryText, generateNotes, makeCanary, type Canary, type Note } from './lm/synthetic-notes.js';
 export * from './canary-experiment.js';
+export * from './fuzz/protocol-fuzzer.js';
+export { EVENT_ARBITRARIES, fuzzFrame, type FuzzFrame } from './fuzz/message-arbitraries.js';

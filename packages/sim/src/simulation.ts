@@ -1,11 +1,13 @@
 // The simulation harness: an embedded coordinator on a loopback port and N FederatedClients over
-// real sockets in this process, with partitioned data and injected dropouts. Returns the report
+// real sockets in this process, with partitioned data and injected dropouts; the nodes' trainers
+// run in worker threads, one per core (trainer-pool.ts), or in this thread. Returns the report
 // whose field names DESIGN.md fixes.
 import { FedtuneError, ed25519KeyPairFromSeed, forkSeed, nodeCryptoProvider, seededRandom } from '@fedtune/shared';
 import { Coordinator, createLogger, type CoordinatorConfigInput, type LogLevel, type RoundSummary, type StrategyName } from '@fedtune/coordinator';
 import { dropoutFaults } from './dropout-faults.js';
 import type { PartitionSpec, Workload } from './workload.js';
 import { findWorkload } from './workloads.js';
+import { defaultTrainerWorkers, TrainerPool } from './trainer-pool.js';
 import { FederatedClient, type LocalTrainer } from '@fedtune/client';
 
 export interface SimulationOptions {
@@ -20,8 +22,11 @@ export interface SimulationOptions {
   /** Nodes selected per round; default all. */
   clientsPerRound?: number;
   strategy?: StrategyName;
-  /** Secure aggregation (SecAgg+); `l2Clip` bounds each delta for the ring encoding. */
-  secagg?: { l2Clip: number; activeMode?: boolean };
+  /**
+   * Secure aggregation (SecAgg+); `l2Clip` bounds each delta for the ring encoding.
+   * `trustCoordinatorDropouts` opts coordinator and nodes in to the honest-but-curious threshold.
+   */
+  secagg?: { l2Clip: number; activeMode?: boolean; trustCoordinatorDropouts?: boolean };
   /** Differential privacy; `distributed` needs secagg. Give noiseMultiplier or targetEpsilon. */
   dp?: { mode: 'distributed' | 'central' | 'local-sgd' | 'off'; clip: number; noiseMultiplier?: number; targetEpsilon?: number; delta: number; noise?: 'discrete-gaussian' | 'skellam' };
   /** Poisson selection at this rate instead of a fixed number per round. */
@@ -35,6 +40,12 @@ export interface SimulationOptions {
   workload?: Workload;
   /** Called once training ends, before the nodes are torn down: the final global weights and the nodes' trainers (e.g. for a privacy audit). */
   inspect?: (final: { weights: Float32Array; trainers: readonly LocalTrainer[] }) => Promise<void>;
+  /**
+   * Worker threads that train the nodes (each with its own tfjs engine); 0 trains them in this
+   * thread. Default: one per core (defaultTrainerWorkers), or 0 with `workload` or `inspect`, whose
+   * trainers must live in this thread.
+   */
+  workers?: number;
 }
 
 export interface SimulationRoundReport {
@@ -89,13 +100,25 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   if (o.dp?.mode === 'local-sgd' && workload.supportsLocalDp !== true) {
     throw new FedtuneError('FT_ERR_CONFIG', `--dp local-sgd is not available for --model ${o.model}: its trainer has no DP-SGD (use --model mlp, or --dp central/distributed)`);
   }
-  const trainers = await workload.createNodes({
-    clients: o.clients,
-    partition: o.partition,
-    random: seededRandom(crypto, forkSeed(o.seed, 'data')),
-    ...(o.backend === undefined ? {} : { backend: o.backend }),
-    ...(o.dp?.mode === 'local-sgd' ? { localDp: { l2Clip: o.dp.clip, noiseMultiplier: o.dp.noiseMultiplier ?? 1, delta: o.dp.delta } } : {}),
-  });
+  const workers = trainerWorkers(o);
+  const localDp = o.dp?.mode === 'local-sgd' ? { l2Clip: o.dp.clip, noiseMultiplier: o.dp.noiseMultiplier ?? 1, delta: o.dp.delta } : undefined;
+  const pool = workers > 0 ? new TrainerPool(workers) : undefined;
+  let trainers: LocalTrainer[];
+  try {
+    trainers =
+      pool !== undefined
+        ? await pool.createNodes({ model: o.model, dataset: o.dataset, clients: o.clients, partition: o.partition, seed: o.seed, ...(o.backend === undefined ? {} : { backend: o.backend }), ...(localDp === undefined ? {} : { localDp }) })
+        : await workload.createNodes({
+            clients: o.clients,
+            partition: o.partition,
+            random: seededRandom(crypto, forkSeed(o.seed, 'data')),
+            ...(o.backend === undefined ? {} : { backend: o.backend }),
+            ...(localDp === undefined ? {} : { localDp }),
+          });
+  } catch (err) {
+    await pool?.close();
+    throw err;
+  }
   const backend = trainers[0]?.backend ?? 'unknown';
   const token = Buffer.from(crypto.randomBytes(24)).toString('hex');
   // Active-mode SecAgg: every node gets an enrolled Ed25519 identity and a fixed node id.
@@ -145,17 +168,22 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
             // Size the graph for the dropout the simulation injects, with a margin.
             dropoutRate: Math.min(0.9, Math.max(0.05, o.dropout * 1.5)),
             activeMode: o.secagg.activeMode ?? false,
+            trustCoordinatorDropouts: o.secagg.trustCoordinatorDropouts ?? false,
             ...(identities === undefined ? {} : { identityKeys: Object.fromEntries([...identities].map(([id, kp]) => [id, Buffer.from(kp.publicKey).toString('hex')])) }),
           },
         }),
     logLevel: o.logLevel ?? 'warn',
   };
-  const coordinator = await Coordinator.create({ config, logger: createLogger(o.logLevel ?? 'warn', 'coordinator') });
+  const coordinator = await Coordinator.create({ config, logger: createLogger(o.logLevel ?? 'warn', 'coordinator') }).catch(async (err: unknown) => {
+    await pool?.close();
+    throw err;
+  });
   const logger = createLogger(o.logLevel ?? 'warn', 'sim');
   const clients: FederatedClient[] = [];
   try {
     const { url } = await coordinator.listen();
     for (const [i, trainer] of trainers.entries()) {
+      // No `random`: the client's ring rounding, DP noise and SecAgg keys come from the OS CSPRNG.
       const client = new FederatedClient({
         url,
         token,
@@ -163,7 +191,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
         nodeName: `sim-${i}`,
         reconnect: { initialDelayMs: 50, maxDelayMs: 1000 },
         faults: dropoutFaults(o.dropout, seededRandom(crypto, forkSeed(o.seed, `faults-${i}`)), o.secagg !== undefined),
-        random: seededRandom(crypto, forkSeed(o.seed, `node-random-${i}`)),
+        secaggTrustCoordinatorDropouts: o.secagg?.trustCoordinatorDropouts ?? false,
         ...(identities === undefined ? {} : { nodeId: nodeIdFor(i), identity: identities.get(nodeIdFor(i))!, identityKeys: identityKeys! }),
       });
       // Failures reach the report through the round summary; the detail goes to the log.
@@ -180,7 +208,17 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   } finally {
     await Promise.all(clients.map((c) => c.close()));
     await coordinator.close();
+    await pool?.close();
   }
+}
+
+/** Trainer threads for this run. @throws FedtuneError FT_ERR_CONFIG for a bad count, or threads asked of a run whose trainers must stay here. */
+function trainerWorkers(o: SimulationOptions): number {
+  const local = o.workload !== undefined || o.inspect !== undefined;
+  if (o.workers === undefined) return local ? 0 : defaultTrainerWorkers(o.clients);
+  if (!Number.isSafeInteger(o.workers) || o.workers < 0) throw new FedtuneError('FT_ERR_CONFIG', `--workers must be an integer >= 0, got ${o.workers}`);
+  if (o.workers > 0 && local) throw new FedtuneError('FT_ERR_CONFIG', 'worker threads need a workload named by --model/--dataset and no inspect hook: this run trains in its own thread (workers 0)');
+  return Math.min(o.workers, o.clients);
 }
 
 function buildReport(o: SimulationOptions, summaries: RoundSummary[], backend: string, modelVersion: string | null, durationMs: number): SimulationReport {

@@ -14,6 +14,12 @@ export interface WorkloadOptions {
   backend?: string;
   /** Record-level DP-SGD inside each node (the `local-sgd` mode), where the workload supports it. */
   localDp?: { l2Clip: number; noiseMultiplier: number; delta: number };
+  /**
+   * Build only these nodes' trainers, in this order (a worker thread hosting some of the nodes);
+   * each must equal the one a full build gives that node. Default: every node, in order. A
+   * workload may ignore it and build every node: the thread then keeps its own and frees the rest.
+   */
+  nodes?: readonly number[];
 }
 
 export interface Workload {

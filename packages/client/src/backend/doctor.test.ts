@@ -14,6 +14,11 @@ describe('fedtune-client doctor', () => {
     expect(report.backends.find((b) => b.name === 'cpu')!.available).toBe(true);
     // The choice is the first available backend in order.
     expect(report.choice).toBe(report.backends.find((b) => b.available && (b as { software?: boolean }).software !== true)!.name);
+    // Which kernel runs the wasm backend's matmuls, and why.
+    const m = (report as unknown as { wasmMatMul: { path: string; detail: string; threads: number | null } }).wasmMatMul;
+    expect(['native', 'xnnpack']).toContain(m.path);
+    expect(m.detail.length).toBeGreaterThan(0);
+    if (m.path === 'native') expect(m.threads).toBeGreaterThanOrEqual(1);
     // tfjs-node cannot be installed here; its absence is a reason, not a crash.
     const tfNode = report.backends.find((b) => b.name === 'tensorflow')!;
     if (!tfNode.available) expect(tfNode.reason).toMatch(/tfjs-node/);
@@ -27,6 +32,12 @@ describe('fedtune-client doctor', () => {
     const text: string[] = [];
     await runDoctorCommand([], (s) => text.push(s));
     expect(text.join('\n')).toMatch(maskKeystream.inUse ? /secure-aggregation masks: native AES-256-CTR \(OpenSSL/ : /secure-aggregation masks: node:crypto \(/);
+  });
+
+  it('the text form says which matmul path the wasm backend runs', async () => {
+    const lines: string[] = [];
+    expect(await runDoctorCommand([], (s) => lines.push(s))).toBe(0);
+    expect(lines.join('\n')).toMatch(/wasm matmul: (native OpenBLAS \S+ \(\S+\), \d+ threads?|XNNPACK for every layout \(native BLAS: .+\))/);
   });
 
   it('refuses unknown flags naming them', async () => {

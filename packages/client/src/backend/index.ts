@@ -4,3 +4,6 @@ export { probeBackend, probeBackends, selectBackend, type BackendChoice, type Ba
 export { installDawn, describeAdapter, type DawnResult, type GpuAdapterSummary } from './webgpu-dawn.js';
 export { doctorReport, formatDoctor, type DoctorReport } from './doctor.js';
 export { quietTfjs } from './quiet.js';
+export { installWasmKernels, uninstallWasmKernels, useNativeGemm, wasmMatMulPath, type WasmMatMulPath } from './wasm-kernels.js';
+export type { NativeGemm } from './wasm-matmul.js';
+export { probeNativeBlas, type NativeBlasModule, type NativeBlasProbe } from './native-blas.js';

@@ -3,6 +3,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { FedtuneError } from '@fedtune/shared';
 import { BACKEND_ORDER, TFJS_BACKEND, type BackendName } from './names.js';
+import { probeNativeBlas } from './native-blas.js';
+import { installWasmKernels, useNativeGemm, wasmMatMulPath } from './wasm-kernels.js';
 import { describeAdapter, errorText, installDawn } from './webgpu-dawn.js';
 
 export interface BackendProbe {
@@ -97,15 +99,29 @@ async function load(name: BackendName): Promise<string> {
       return `Dawn on ${describeAdapter(dawn.adapter)}`;
     }
     case 'wasm': {
-      const wasm = await import('@tensorflow/tfjs-backend-wasm');
-      void wasm;
+      await import('@tensorflow/tfjs-backend-wasm');
       const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
       const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-      return `XNNPACK${simd === true ? ' with SIMD' : ''}${threads === true ? ', multithreaded' : ', one thread'}`;
+      return `XNNPACK${simd === true ? ' with SIMD' : ''}${threads === true ? ', multithreaded' : ', one thread'}; ${await configureWasmMatMul()}`;
     }
     case 'cpu':
       return 'plain JavaScript';
   }
+}
+
+/**
+ * fedtune's wasm kernels (every matmul layout on XNNPACK), and the native OpenBLAS matmul over them
+ * when @fedtune/native-blas is built. Returns the matmul path, for the probe's reason.
+ */
+async function configureWasmMatMul(): Promise<string> {
+  if (!installWasmKernels()) return 'matmul: tfjs-backend-wasm\'s own kernels (fedtune\'s could not be registered)';
+  const native = await probeNativeBlas();
+  useNativeGemm(native.available ? native.blas : null);
+  // One OpenBLAS thread unless OPENBLAS_NUM_THREADS says otherwise: a second one bought nothing
+  // for GPTs up to width 256 here, and its spin-waiting starves the process's other threads
+  // (BENCHMARKS.md, issue 16). Parallelism comes from trainer threads, one per core.
+  if (native.available && process.env['OPENBLAS_NUM_THREADS'] === undefined) native.blas.setThreads(1);
+  return wasmMatMulPath() === 'native' && native.available ? `matmul: native ${native.detail}` : `matmul: XNNPACK for every layout (native BLAS: ${native.available ? 'off' : native.reason})`;
 }
 
 async function activate(name: BackendName): Promise<void> {

@@ -86,6 +86,24 @@ describe('CausalLmTrainer', () => {
     trainer.dispose();
   });
 
+  it('frees every tensor: a model with adapters, fits, evaluation and dispose leave tfjs as they found it', async () => {
+    const before = tf.memory();
+    const config = tinyGptConfig({ vocabSize: tok.vocabSize, contextLength: 16, nLayer: 2, nHead: 2, nEmbd: 16 });
+    const model = GptModel.random(config, rnd('leak'));
+    model.addLora({ rank: 2, alpha: 4, dropout: 0.1, targets: ['attn.c_attn'] }, rnd('a'));
+    const data = packDocuments([tok.encode('a few words to train on, twice over')], 16, tok.eosId, PAD);
+    const trainer = await createCausalLmTrainer({ model, train: data, validation: data, random: rnd('t'), backend: 'cpu', federate: 'all' });
+    // Per fit nothing accumulates: the optimizer's state and every step's tensors are freed.
+    await trainer.fit({ epochs: 1 });
+    const between = tf.memory().numTensors;
+    await trainer.fit({ epochs: 2, patience: 1 });
+    await trainer.evaluate({});
+    expect(tf.memory().numTensors).toBe(between);
+    trainer.dispose();
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+  });
+
   it('stops early when validation loss stops improving and keeps the best weights', async () => {
     const config = tinyGptConfig({ vocabSize: tok.vocabSize, contextLength: 16, nLayer: 1, nHead: 1, nEmbd: 16 });
     const train = packDocuments([tok.encode('aaaa bbbb aaaa bbbb aaaa')], 16, tok.eosId, PAD);

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { RandomSource, TensorSpec, TrainConfig } from '@fedtune/shared';
 import { FedtuneError } from '@fedtune/shared';
 import type { EvaluateOutcome, FitOutcome, LocalTrainer } from '../training/trainer.js';
-import { AdamW, clipByGlobalNorm } from './adamw.js';
+import { AdamW } from './adamw.js';
 import { maskedLoss, type TokenBatch } from './loss.js';
 import type { GptModel, NamedVariable } from './model.js';
 import { selectRows, shuffle } from './text-data.js';
@@ -14,7 +14,7 @@ export interface CausalLmTrainerOptions {
   /** Owned by the trainer from now on (freed by dispose). */
   model: GptModel;
   train: TokenBatch;
-  /** Held-out rows for early stopping and evaluate(); when empty, the train rows are used. */
+  /** Held-out rows for early stopping and evaluate(); when empty, neither runs (never on training rows). */
   validation: TokenBatch;
   random: RandomSource;
   /** The backend in use, for logs. */
@@ -68,7 +68,7 @@ export class CausalLmTrainer implements LocalTrainer {
     this.tensors = this.vars.map((v) => ({ name: v.name, shape: [...v.shape] }));
     this.mirror = new Float32Array(this.vars.reduce((n, v) => n + v.variable.size, 0));
     this.train = options.train;
-    this.validation = options.validation.rows > 0 ? options.validation : options.train;
+    this.validation = options.validation;
     this.random = options.random;
     this.backend = options.backend;
   }
@@ -135,10 +135,9 @@ export class CausalLmTrainer implements LocalTrainer {
           const batch = selectRows(this.train, order.slice(start, start + s.batchSize));
           const seed = dropout ? this.random.uint32() : undefined;
           const { value, grads } = tf.variableGrads(() => maskedLoss(this.model, batch, seed).loss, variables);
-          const clipped = clipByGlobalNorm(variables.map((v) => grads[v.name]!), s.maxGradNorm);
-          optimizer.step(clipped.grads);
-          const [loss, norm] = await Promise.all([value.data(), clipped.norm.data()]);
-          tf.dispose([value, clipped.norm, ...clipped.grads, ...Object.values(grads)]);
+          const gradNorm = optimizer.clipAndStep(variables.map((v) => grads[v.name]!), s.maxGradNorm);
+          const [loss, norm] = await Promise.all([value.data(), gradNorm.data()]);
+          tf.dispose([value, gradNorm, ...Object.values(grads)]);
           if (!Number.isFinite(loss[0])) throw new FedtuneError('FT_ERR_TRAINING', `loss became ${loss[0]} at step ${steps}`);
           lossSum += loss[0] as number;
           normSum += norm[0] as number;
@@ -146,7 +145,7 @@ export class CausalLmTrainer implements LocalTrainer {
           examples += batch.rows;
         }
         epochs++;
-        if (s.patience > 0) {
+        if (s.patience > 0 && this.validation.rows > 0) {
           lastVal = (await this.validationLoss(s.batchSize)).loss;
           if (lastVal < best) {
             best = lastVal;
@@ -183,8 +182,10 @@ export class CausalLmTrainer implements LocalTrainer {
     return { loss: tokens > 0 ? sum / tokens : 0, tokens };
   }
 
+  /** Loss and perplexity on the held-out rows; with none, zero examples (weight 0 in any mean), not the training rows. */
   async evaluate(config: TrainConfig): Promise<EvaluateOutcome> {
     const s = settings(config);
+    if (this.validation.rows === 0) return { numExamples: 0, loss: 0, metrics: {} };
     const { loss, tokens } = await this.validationLoss(s.batchSize);
     const perplexity = Math.min(Math.exp(loss), Number.MAX_VALUE);
     return { numExamples: this.validation.rows, loss, metrics: { perplexity, tokens } };

@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { addGaussianNoise, FedtuneError, sampledGaussianEpsilon, type TensorSpec, type TrainConfig } from '@fedtune/shared';
 import { poissonSample } from '../training/dp-sgd-gradients.js';
 import { assertDeltaOption, assertIntegerOption, assertNonNegativeOption, assertPositiveOption } from '../training/dp-sgd-options.js';
+import { assertMeetsRequest, type DpSgdApplied, type DpSgdCapable, type DpSgdRequest } from '../training/dp-sgd-capable.js';
 import type { PrivacySpent, SampledGaussianEvent } from '../training/dp-sgd-trainer.js';
 import type { EvaluateOutcome, FitOutcome, LocalTrainer } from '../training/trainer.js';
 import { AdamW } from './adamw.js';
@@ -46,7 +47,7 @@ export type DpCausalLmTrainerOptions = CausalLmTrainerOptions & DpCausalLmOption
  * A LocalTrainer running DP-SGD on a GptModel. Weights, evaluation and disposal are those of an
  * inner {@link CausalLmTrainer} over the same model; fit() is replaced.
  */
-export class DpCausalLmTrainer implements LocalTrainer {
+export class DpCausalLmTrainer implements LocalTrainer, DpSgdCapable {
   readonly tensors: readonly TensorSpec[];
   readonly backend: string;
   readonly model: GptModel;
@@ -224,6 +225,17 @@ export class DpCausalLmTrainer implements LocalTrainer {
     if (records > 0) metrics['trainLoss'] = lossSum / records;
     if (Number.isFinite(epsilon)) metrics['epsilon'] = epsilon;
     return { numExamples: steps * this.o.batchSize, metrics };
+  }
+
+  /**
+   * A local-sgd round's fit: {@link fit}, after checking this trainer's fixed noise meets the
+   * request, and what it applied. @throws FedtuneError FT_ERR_DP_REFUSED; otherwise as fit.
+   */
+  async fitDpSgd(config: TrainConfig, request: DpSgdRequest): Promise<FitOutcome & { applied: DpSgdApplied }> {
+    assertMeetsRequest(request, this.o.noiseMultiplier);
+    const out = await this.fit(config);
+    const { epsilon } = this.privacySpent(request.delta);
+    return { ...out, applied: { noiseMultiplier: this.o.noiseMultiplier, l2Clip: this.o.l2Clip, epsilon, delta: request.delta } };
   }
 
   private hyper(config: TrainConfig, key: 'learningRate' | 'weightDecay'): number {

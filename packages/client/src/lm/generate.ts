@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RandomSource } from '@fedtune/shared';
 import { disposeCache, type GptModel, type KvCache } from './model.js';
+import { blockRepeats } from './no-repeat-ngram.js';
 import { checkSampling, sampleToken, type SamplingOptions } from './sampling.js';
 import type { Tokenizer } from './tokenizer.js';
 
@@ -17,6 +18,8 @@ export interface GenerateOptions extends SamplingOptions {
   returnLogits?: boolean;
   /** Called with the new tokens after each step; true stops as a stop sequence would. */
   shouldStop?: (tokens: readonly number[]) => boolean;
+  /** Never repeat an n-gram of this size (prompt included); 0 or undefined: no blocking. */
+  noRepeatNgramSize?: number;
 }
 
 export interface GenerateResult {
@@ -31,6 +34,8 @@ export async function generate(model: GptModel, prompt: readonly number[], optio
   checkSampling(options);
   if (!Number.isSafeInteger(options.maxNewTokens) || options.maxNewTokens < 0) throw new RangeError(`maxNewTokens must be a non-negative integer, got ${options.maxNewTokens}`);
   if (prompt.length === 0) throw new RangeError('generate: the prompt is empty');
+  const ngram = options.noRepeatNgramSize ?? 0;
+  if (!Number.isSafeInteger(ngram) || ngram < 0) throw new RangeError(`noRepeatNgramSize must be a non-negative integer, got ${options.noRepeatNgramSize}`);
   const ctx = model.config.contextLength;
   if (prompt.length > ctx) throw new RangeError(`generate: prompt of ${prompt.length} tokens exceeds the context of ${ctx}`);
   const useCache = options.useCache ?? true;
@@ -58,7 +63,7 @@ export async function generate(model: GptModel, prompt: readonly number[], optio
       const logits = (await step.last.data()) as Float32Array;
       step.last.dispose();
       if (options.returnLogits === true) logitsOut.push(logits);
-      const next = sampleToken(logits, options, options.random);
+      const next = sampleToken(ngram > 0 ? blockRepeats(logits, all, ngram) : logits, options, options.random);
       out.push(next);
       all.push(next);
       pending = [next];

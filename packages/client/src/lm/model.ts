@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RandomSource } from '@fedtune/shared';
 import { gptParameterShapes, validateGptConfig, type GptConfig } from './config.js';
+import { geluTanh, layerNorm } from './fused-ops.js';
 import { initGptWeights } from './init.js';
 import { initLoraWeights, loraParameterShapes, loraScale, validateLoraConfig, type LoraConfig, type LoraTarget } from './lora.js';
 
@@ -59,7 +60,7 @@ export class GptModel {
         const n = shape.reduce((a, b) => a * b, 1);
         if (data === undefined) throw new RangeError(`GPT weights: missing ${name}`);
         if (data.length !== n) throw new RangeError(`GPT weights: ${name} has ${data.length} values, expected ${n} for shape [${shape.join(', ')}]`);
-        model.base.set(name, tf.variable(tf.tensor(data, shape, 'float32'), true));
+        model.base.set(name, trainableVariable(data, shape));
       }
     } catch (err) {
       model.dispose();
@@ -82,7 +83,7 @@ export class GptModel {
       if (data === undefined || data.length !== shape[0]! * shape[1]!) throw new RangeError(`LoRA weights: ${name} missing or not of shape [${shape.join(', ')}]`);
     }
     for (const [name, shape] of loraParameterShapes(this.config, config)) {
-      this.adapters.set(name, tf.variable(tf.tensor(init.get(name)!, shape, 'float32'), true));
+      this.adapters.set(name, trainableVariable(init.get(name)!, shape));
     }
     this.loraConfig = config;
   }
@@ -137,14 +138,14 @@ export class GptModel {
     const nextSeed = (): number | undefined => (seed === undefined ? undefined : (seed = (seed + 0x9e3779b9) >>> 0));
     for (let i = 0; i < c.nLayer; i++) {
       const h = `h.${i}.`;
-      const a = this.attention(layerNorm(x, p(`${h}ln_1.weight`), p(`${h}ln_1.bias`), c.layerNormEpsilon), i, mask, options.cache?.[i], nextSeed);
+      const a = this.attention(layerNorm(x, p(`${h}ln_1.weight`) as tf.Tensor1D, p(`${h}ln_1.bias`) as tf.Tensor1D, c.layerNormEpsilon), i, mask, options.cache?.[i], nextSeed);
       x = tf.add(x, a.out);
       newCache.push(a.kv);
-      const m = layerNorm(x, p(`${h}ln_2.weight`), p(`${h}ln_2.bias`), c.layerNormEpsilon);
+      const m = layerNorm(x, p(`${h}ln_2.weight`) as tf.Tensor1D, p(`${h}ln_2.bias`) as tf.Tensor1D, c.layerNormEpsilon);
       const hidden = geluTanh(this.linear(m, i, 'mlp.c_fc', nextSeed()));
       x = tf.add(x, this.linear(hidden, i, 'mlp.c_proj', nextSeed()));
     }
-    const final = layerNorm(x, p('ln_f.weight'), p('ln_f.bias'), c.layerNormEpsilon);
+    const final = layerNorm(x, p('ln_f.weight') as tf.Tensor1D, p('ln_f.bias') as tf.Tensor1D, c.layerNormEpsilon);
     const logits = tf.matMul(final.reshape([batch * time, c.nEmbd]), p('wte.weight'), false, true).reshape([batch, time, c.vocabSize]) as tf.Tensor3D;
     return options.returnCache === true ? { logits, cache: newCache } : { logits };
   }
@@ -192,6 +193,14 @@ export class GptModel {
   }
 }
 
+/** A trainable variable holding `data`. The variable shares the initial tensor's buffer; the tensor itself must still be freed, or every model leaks its initial weights. */
+function trainableVariable(data: Float32Array, shape: number[]): tf.Variable {
+  const t = tf.tensor(data, shape, 'float32');
+  const v = tf.variable(t, true);
+  t.dispose();
+  return v;
+}
+
 /**
  * Rows of an embedding table. The gradient is oneHot(ids)^T dy, a matmul every backend runs fast,
  * instead of tf.gather's UnsortedSegmentSum (missing on wasm, quadratic on cpu). It is only
@@ -221,18 +230,6 @@ function causalMask(time: number, past: number): tf.Tensor2D {
   const m = new Float32Array(time * width);
   for (let i = 0; i < time; i++) for (let j = past + i + 1; j < width; j++) m[i * width + j] = MASKED;
   return tf.tensor2d(m, [time, width]);
-}
-
-function layerNorm(x: tf.Tensor3D, gain: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor3D {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gain), bias);
-}
-
-/** GELU with GPT-2's tanh approximation (Hendrycks and Gimpel 2016). */
-// x*x*x, not pow: some backends compute pow through log and lose negative bases.
-export function geluTanh<T extends tf.Tensor>(x: T): T {
-  const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
 }
 
 /** Frees a KV cache. */

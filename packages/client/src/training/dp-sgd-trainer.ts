@@ -21,6 +21,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { addGaussianNoise, FedtuneError, sampledGaussianEpsilon, tensorSize, type DpEvent, type TensorSpec, type TrainConfig } from '@fedtune/shared';
 import { categoricalCrossentropyPerExample, denseEngine, loopEngine, planMicrobatches, poissonSample, type ClippedSumEngine } from './dp-sgd-gradients.js';
+import { assertMeetsRequest, type DpSgdApplied, type DpSgdCapable, type DpSgdRequest } from './dp-sgd-capable.js';
 import { validateDpSgdOptions, type DpSgdTrainerOptions } from './dp-sgd-options.js';
 import { LayersModelTrainer } from './layers-trainer.js';
 import type { EvaluateOutcome, FitOutcome, LocalTrainer } from './trainer.js';
@@ -65,7 +66,7 @@ const YIELD_EVERY = 8;
  * DP-SGD over a compiled tf.LayersModel. Weights, evaluation and disposal are those of
  * {@link LayersModelTrainer}; fit() is replaced by DP-SGD. Weights outside `federated` are frozen.
  */
-export class DpSgdTrainer implements LocalTrainer {
+export class DpSgdTrainer implements LocalTrainer, DpSgdCapable {
   readonly tensors: readonly TensorSpec[];
   readonly backend: string;
   /** q = batchSize / records. */
@@ -205,6 +206,17 @@ export class DpSgdTrainer implements LocalTrainer {
       tf.dispose([xAll, yAll, lossTotal]);
       this.lastEvent = { kind: 'sampled-gaussian', samplingRate: this.samplingRate, noiseMultiplier: this.accountedNoiseMultiplier, count: this.stepCount - startSteps };
     }
+  }
+
+  /**
+   * A local-sgd round's fit: {@link fit}, after checking this trainer's fixed noise meets the
+   * request, and what it applied. @throws FedtuneError FT_ERR_DP_REFUSED; otherwise as fit.
+   */
+  async fitDpSgd(config: TrainConfig, request: DpSgdRequest): Promise<FitOutcome & { applied: DpSgdApplied }> {
+    assertMeetsRequest(request, this.accountedNoiseMultiplier);
+    const out = await this.fit(config);
+    const { epsilon } = this.privacySpent(request.delta);
+    return { ...out, applied: { noiseMultiplier: this.accountedNoiseMultiplier, l2Clip: this.o.l2Clip, epsilon, delta: request.delta } };
   }
 
   private stepsFor(config: TrainConfig): number {

@@ -2,7 +2,8 @@
 // text separated by blank lines, or JSONL), redacts PII before anything is tokenized (on by
 // default), and builds the causal-LM trainer for either a tiny GPT trained from scratch (every
 // weight federated) or a local GPT-2 checkpoint with LoRA adapters (only the adapters federated;
-// every node must load the same base).
+// every node must load the same base). A local-sgd round trains the same model with record-level
+// DP-SGD (the DP trainer this module also builds), and validation rows are never training rows.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ import { formatRedactionReport, redactPii, type RedactionReport } from '../data/
 import { BpeTokenizer } from '../lm/bpe-tokenizer.js';
 import { loadGpt2 } from '../lm/checkpoint.js';
 import { createCausalLmTrainer, type CausalLmTrainer } from '../lm/causal-lm-trainer.js';
+import { createDpCausalLmTrainer } from '../lm/dp-causal-lm-trainer.js';
+import type { DpSgdTrainerFactory } from './dp-sgd-on-demand.js';
 import { tinyGptConfig } from '../lm/config.js';
 import type { LoraConfig } from '../lm/lora.js';
 import { GptModel } from '../lm/model.js';
@@ -41,6 +44,8 @@ export interface LmNodeOptions {
 
 export interface LmNode {
   trainer: CausalLmTrainer;
+  /** Builds a DP-SGD trainer over the same model and rows (a local-sgd round), its noise from `random`. */
+  dpSgd: DpSgdTrainerFactory;
   tokenizer: Tokenizer;
   documents: number;
   redaction: RedactionReport | null;
@@ -79,16 +84,20 @@ export async function createLmNode(o: LmNodeOptions): Promise<LmNode> {
   }
   const pad = tokenizer instanceof ByteTokenizer ? tokenizer.specialId('<|pad|>') : tokenizer.eosId;
   const seqLen = Math.min(o.sequenceLength ?? 128, model.config.contextLength);
+  // At least one document is held out (readDocuments insists on two), and evaluation never falls
+  // back to training rows: a node's validation metrics must not be a function of what it trained on.
   const { train, validation } = splitTrainValidation(docs, 0.2, o.random);
-  const trainer = await createCausalLmTrainer({
+  const base = {
     model,
     train: tokenizeAndPack(train, tokenizer, seqLen, pad),
-    validation: tokenizeAndPack(validation.length > 0 ? validation : train, tokenizer, seqLen, pad),
+    validation: tokenizeAndPack(validation, tokenizer, seqLen, pad),
     random: o.random,
     backend: o.backend,
-  });
+  };
+  const trainer = await createCausalLmTrainer(base);
   return {
     trainer,
+    dpSgd: (p) => createDpCausalLmTrainer({ ...base, l2Clip: p.l2Clip, noiseMultiplier: p.noiseMultiplier, delta: p.delta, batchSize: Math.min(p.batchSize, base.train.rows) }),
     tokenizer,
     documents: docs.length,
     redaction: redacted?.report ?? null,

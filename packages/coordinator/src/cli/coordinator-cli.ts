@@ -1,23 +1,12 @@
-// `fedtune-coordinator`: runs the service, hashes enrollment tokens, and computes privacy budgets.
+// `fedtune-coordinator`: runs the service, exports models, serves a stored run's dashboard, hashes
+// enrollment tokens, and computes privacy budgets.
 import { nodeCryptoProvider, tokenWeakness } from '@fedtune/shared';
 import { UsageError, packageVersion, parseFlags, runTool, type ToolSpec, type Write } from '@fedtune/shared/cli';
 import { hashToken } from '../auth/token-registry.js';
-import { loadConfigFile, resolveConfig, type CoordinatorConfig } from '../config.js';
-import { Coordinator } from '../coordinator.js';
+import { DASHBOARD_HELP, runDashboardCommand } from './dashboard-command.js';
+import { EXPORT_HELP, runExportCommand } from './export-command.js';
 import { PRIVACY_USAGE, runPrivacyCommand } from './privacy-command.js';
-
-const SERVE_HELP = `Usage: fedtune-coordinator serve [--config FILE] [--port P] [--host H]
-
-Runs the coordinator service: socket.io over http(s), /healthz, /metrics, the dashboard at /.
-
-  --config FILE   JSON config (keys in docs/coordinator-config.md); default: every default
-  --port P        listen on this port (0: any free port); overrides the config
-  --host H        listen on this address; overrides the config
-  --verbose       debug logging
-  -h, --help      this text
-
-FEDTUNE_TOKENS (comma-separated) adds enrollment tokens from the environment.
-`;
+import { SERVE_HELP, runServeCommand } from './serve-command.js';
 
 const HASH_TOKEN_HELP = `Usage: fedtune-coordinator hash-token TOKEN
 
@@ -37,42 +26,6 @@ A per-node token can be revoked alone: POST /api/tokens/revoke {"token": "<NAME>
   --json         one JSON object: { token, hash, label }
   -h, --help     this text
 `;
-
-async function serve(args: string[], out: Write, err: Write): Promise<number> {
-  const { values } = parseFlags(args, {
-    config: { type: 'string' },
-    port: { type: 'string' },
-    host: { type: 'string' },
-    verbose: { type: 'boolean', default: false },
-  });
-  let config: CoordinatorConfig = values.config === undefined ? resolveConfig({}) : await loadConfigFile(values.config);
-  const envTokens = (process.env.FEDTUNE_TOKENS ?? '').split(',').filter((t) => t.length > 0);
-  const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port must be an integer in [0, 65535], got ${JSON.stringify(values.port)}`);
-  config = resolveConfig({
-    ...config,
-    tokens: [...config.tokens, ...envTokens],
-    ...(port === undefined ? {} : { port }),
-    ...(values.host === undefined ? {} : { host: values.host }),
-    ...(values.verbose ? { logLevel: 'debug' } : {}),
-  });
-  const coordinator = await Coordinator.create({ config });
-  const { url } = await coordinator.listen();
-  out(`fedtune coordinator listening on ${url} (${config.rounds} rounds, strategy ${config.strategy.name})\n`);
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    err('stopping...\n');
-    void coordinator.close();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  const summaries = await coordinator.run();
-  await coordinator.close();
-  out(`finished: ${summaries.filter((s) => s.status === 'completed').length} rounds completed; model ${coordinator.store.current?.version ?? 'none'}\n`);
-  return 0;
-}
 
 function hashTokenCommand(args: string[], out: Write): number {
   const { positionals } = parseFlags(args, {}, true);
@@ -99,7 +52,9 @@ export function coordinatorTool(out: Write, err: Write): ToolSpec {
     version: packageVersion(import.meta.url),
     about: 'The fedtune coordinator: runs federated rounds over socket.io, with secure aggregation and a differential-privacy ledger.',
     commands: {
-      serve: { summary: 'run the coordinator service', help: SERVE_HELP, run: (rest) => serve(rest, out, err) },
+      serve: { summary: 'run the coordinator service', help: SERVE_HELP, run: (rest) => runServeCommand(rest, out, err) },
+      export: { summary: 'write a model version from the store as safetensors (LoRA: adapters, or merged)', help: EXPORT_HELP, run: (rest) => runExportCommand(rest, out) },
+      dashboard: { summary: "serve a run's dashboard and /api from its store (after training ended)", help: DASHBOARD_HELP, run: (rest) => runDashboardCommand(rest, out) },
       token: { summary: 'token new: a fresh 256-bit token and its hash for the config', help: TOKEN_NEW_HELP, run: (rest) => tokenNewCommand(rest, out) },
       'hash-token': { summary: 'print the hash of a token you already have, for "tokenHashes"', help: HASH_TOKEN_HELP, run: (rest) => hashTokenCommand(rest, out) },
       privacy: {

@@ -45,6 +45,21 @@ describe('fedtune-coordinator privacy', () => {
     expect(j.epsilon).toBeLessThan(rdp.epsilon);
   });
 
+  it('an infinite epsilon under --json is a value a script can read, not null (issue 15, item 8)', () => {
+    // Before: JSON.stringify(Infinity) printed "epsilon": null with exit 0, which reads as "no value".
+    for (const args of ['--sample-rate 0.5 --noise 0 --rounds 3 --delta 1e-5 --json', '--sample-rate 0.5 --noise 0 --rounds 3 --delta 1e-5 --accountant pld --json']) {
+      const r = run(args);
+      expect(r.code).toBe(0);
+      expect(r.out[0]).toMatch(/"epsilon":"Infinity","epsilonFinite":false/);
+      expect(JSON.parse(r.out[0]!)).toMatchObject({ epsilon: 'Infinity', epsilonFinite: false });
+    }
+    const finite = JSON.parse(run('--sample-rate 0.5 --noise 0.02 --rounds 1 --delta 1e-5 --accountant pld --json').out[0]!) as { epsilon: number; epsilonFinite: boolean };
+    expect(finite.epsilonFinite).toBe(true);
+    expect(finite.epsilon).toBeGreaterThan(1453.7);
+    expect(finite.epsilon).toBeLessThan(1453.73);
+    expect(run('--sample-rate 0.5 --noise 0 --rounds 3 --delta 1e-5').out[0]).toMatch(/^epsilon = Infinity at delta/);
+  });
+
   it('plain text output and --help', () => {
     expect(run('--sample-rate 0.01 --noise 1 --rounds 10 --delta 1e-5').out[0]).toMatch(/^epsilon = [0-9.]+ at delta = 0.00001 after 10 rounds/);
     const h = run('--help');

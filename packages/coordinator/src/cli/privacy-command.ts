@@ -19,10 +19,19 @@ that keeps T rounds within (E, D).
   --conversion improved|classic
                          RDP to (epsilon, delta) conversion (default improved: Canonne, Kamath,
                          Steinke 2020 Prop. 12; classic: Mironov 2017 Prop. 3); rdp only
-  --json                 one JSON object on stdout
+  --json                 one JSON object on stdout. An infinite epsilon (no noise, or a bound
+                         that never reaches delta) is written "epsilon": "Infinity", a string,
+                         with "epsilonFinite": false; a finite one is a number with
+                         "epsilonFinite": true (JSON has no Infinity, and null would read as
+                         "no value")
   --help                 this text
 
 Exit codes: 0 ok, 1 no noise multiplier reaches the target, 2 bad arguments.`;
+
+/** Epsilon as JSON can carry it: a number, or the string "Infinity" with the flag saying so. */
+function jsonEpsilon(epsilon: number): { epsilon: number | 'Infinity'; epsilonFinite: boolean } {
+  return Number.isFinite(epsilon) ? { epsilon, epsilonFinite: true } : { epsilon: 'Infinity', epsilonFinite: false };
+}
 
 function num(name: string, raw: string | undefined, check: (v: number) => boolean, what: string): number {
   if (raw === undefined) throw new UsageError(`--${name} is required`);
@@ -84,7 +93,7 @@ export function runPrivacyCommand(argv: string[], out: (line: string) => void, e
     if (hasNoise) {
       const z = num('noise', values.noise as string | undefined, (v) => v >= 0, 'a number >= 0');
       const r = evaluate(z);
-      if (values.json === true) out(JSON.stringify({ epsilon: r.epsilon, order: r.order, noise: z, ...common }));
+      if (values.json === true) out(JSON.stringify({ ...jsonEpsilon(r.epsilon), order: r.order, noise: z, ...common }));
       else {
         const how = accountant === 'rdp' ? `RDP accountant, ${conversion} conversion, optimal order ${r.order ?? 'none'}` : 'PLD accountant';
         out(`epsilon = ${r.epsilon} at delta = ${delta} after ${rounds} rounds (sampling rate ${q}, noise multiplier ${z}; ${how})`);
@@ -101,7 +110,7 @@ export function runPrivacyCommand(argv: string[], out: (line: string) => void, e
       return 1;
     }
     const r = evaluate(z);
-    if (values.json === true) out(JSON.stringify({ noise: z, epsilon: r.epsilon, targetEpsilon: target, order: r.order, ...common }));
+    if (values.json === true) out(JSON.stringify({ noise: z, ...jsonEpsilon(r.epsilon), targetEpsilon: target, order: r.order, ...common }));
     else out(`noise multiplier = ${z} keeps ${rounds} rounds at sampling rate ${q} within epsilon = ${target} at delta = ${delta} (achieved ${r.epsilon})`);
     return 0;
   } catch (e) {

@@ -1,17 +1,24 @@
 // Differential privacy as a strategy wrapper (DP-FedAvg, McMahan et al. 2018; Flower's
 // DifferentialPrivacy*Fixed wrappers have the same shape): it asks nodes to clip (and, in
-// distributed mode, to add discrete Gaussian noise before masking), adds Gaussian noise to the sum
-// itself in central mode, records each round in the privacy ledger, and stops at the budget. The
-// inner strategy only ever sees a noised mean.
-import { gaussianNoiseOnGrid, type RandomSource, type TrainConfig } from '@fedtune/shared';
+// distributed mode, to add integer noise before masking; in local-sgd mode, to run DP-SGD), counts
+// only updates whose node attests it applied what the round required, checks and snaps clear
+// updates in central mode and adds exact discrete Gaussian noise on that grid (central-grid.ts),
+// divides by the fixed expected cohort, records each round in the privacy ledger, and stops at the
+// budget. The inner strategy only ever sees a noised mean.
+import { FedtuneError, discreteGaussianVector, type FitBegin, type LedgerEntry, type RandomSource, type TrainConfig } from '@fedtune/shared';
 import type { EvaluateReport, FitAggregate, RoundContext, RoundRequirements, Strategy } from '../strategy/strategy.js';
+import { ClippedGridAggregator, gridSensitivity, releaseOnGrid } from './central-grid.js';
 import type { DpRoundPlan, PrivacyController } from './privacy-controller.js';
+
+/** Relative slack when comparing an attested float to the round's parameter (it was echoed back). */
+const ECHO_SLACK = 1e-12;
 
 export class DpStrategy implements Strategy {
   readonly name: string;
   private plan: DpRoundPlan | null = null;
   private localEpsilon: number | null = null;
 
+  /** `random` draws the noise: it must be the OS CSPRNG, never a seeded source (issue 15). */
   constructor(
     private readonly inner: Strategy,
     private readonly controller: PrivacyController,
@@ -31,6 +38,8 @@ export class DpStrategy implements Strategy {
       ...(plan.mode === 'central' || plan.mode === 'distributed' ? { clip: plan.clip } : {}),
       ...(plan.ring === undefined ? {} : { ring: plan.ring }),
       ...(plan.minSurvivors === undefined ? {} : { minSurvivors: plan.minSurvivors }),
+      // Central DP releases every round, even one nobody took part in (see RoundRequirements.minResults).
+      ...(plan.granularity === undefined ? {} : { aggregator: new ClippedGridAggregator(ctx.dimension, plan.clip, plan.granularity), minResults: 0 }),
     };
   }
 
@@ -40,7 +49,7 @@ export class DpStrategy implements Strategy {
     const s = this.controller.settings;
     if (p === null || p.mode === 'off') return cfg;
     if (p.mode === 'local-sgd') {
-      return { ...cfg, dpMode: 'local-sgd', dpLocalNoise: s.localNoiseMultiplier ?? 1, dpLocalClip: s.localClip ?? 1, dpDelta: s.delta };
+      return { ...cfg, dpMode: 'local-sgd', dpLocalNoise: this.localNoise(), dpLocalClip: s.localClip ?? 1, dpDelta: s.delta };
     }
     return {
       ...cfg,
@@ -51,21 +60,47 @@ export class DpStrategy implements Strategy {
     };
   }
 
+  /**
+   * Counts a node's update only if it attests the round's mode at parameters at least as private
+   * as asked: central and distributed, a clip no larger than C (and in distributed mode a noise
+   * variance no smaller than planned); local-sgd, a noise multiplier no smaller than asked and a
+   * finite epsilon, which the run's epsilon then reports.
+   * @throws FedtuneError FT_ERR_DP_REFUSED naming what is missing or too weak.
+   */
+  checkFitBegin(node: string, message: FitBegin): void {
+    this.inner.checkFitBegin?.(node, message);
+    const p = this.plan;
+    if (p === null || p.mode === 'off') return;
+    const refused = (why: string) => new FedtuneError('FT_ERR_DP_REFUSED', `round ${p.round} runs ${p.mode} DP: ${why}`);
+    const a = message.dp;
+    if (a === undefined) throw refused('the update carries no attestation');
+    if (a.mode !== p.mode) throw refused(`the node attests ${a.mode}`);
+    if (p.mode === 'local-sgd') {
+      const asked = this.localNoise();
+      if (a.noiseMultiplier === undefined || a.noiseMultiplier < asked * (1 - ECHO_SLACK)) throw refused(`noise multiplier ${a.noiseMultiplier ?? 'missing'} < ${asked}`);
+      if (a.epsilon === undefined || !Number.isFinite(a.epsilon)) throw refused('no finite epsilon attested');
+      this.localEpsilon = Math.max(this.localEpsilon ?? 0, a.epsilon);
+      return;
+    }
+    if (a.l2Clip > p.clip * (1 + ECHO_SLACK)) throw refused(`clip ${a.l2Clip} > ${p.clip}`);
+    if (p.mode === 'distributed' && (a.localVariance === undefined || a.localVariance < p.localVariance! * (1 - ECHO_SLACK))) {
+      throw refused(`noise variance ${a.localVariance ?? 'missing'} < ${p.localVariance}`);
+    }
+  }
+
   aggregateFit(round: number, global: Float32Array, aggregate: FitAggregate): Float32Array {
     const p = this.plan;
     let agg = aggregate;
-    if (p?.mode === 'central' && p.centralSigma !== undefined) {
-      // Noise on the sum (sensitivity C per node), then the mean: exact discrete Gaussian on a fine
-      // grid, so the floating-point attack on naive Gaussian samplers (Mironov 2012) does not apply.
-      const sigma = p.centralSigma;
-      const noise = gaussianNoiseOnGrid(this.random, sigma, sigma / 1024, aggregate.meanDelta.length);
-      const mean = new Float32Array(aggregate.meanDelta.length);
-      for (let i = 0; i < mean.length; i++) mean[i] = (aggregate.meanDelta[i]! * aggregate.count + noise[i]!) / aggregate.count;
-      agg = { ...aggregate, meanDelta: mean };
-    }
-    if (p?.mode === 'local-sgd') {
-      const eps = aggregate.metricsMax?.epsilon;
-      if (eps !== undefined && Number.isFinite(eps)) this.localEpsilon = Math.max(this.localEpsilon ?? 0, eps);
+    if (p !== null && (p.mode === 'central' || p.mode === 'distributed')) {
+      const grid = aggregate.grid;
+      if (grid === undefined) throw new FedtuneError('FT_ERR_INTERNAL', `${p.mode} DP needs the exact grid sum of the round`);
+      let noise: Float64Array | null = null;
+      if (p.mode === 'central') {
+        // Noise scaled to the snapped updates' sensitivity, so z is exactly what the ledger records.
+        const sensitivity = gridSensitivity(p.clip, grid.granularity, grid.sum.length, grid.rounding);
+        noise = discreteGaussianVector(this.random, (p.noiseMultiplier * sensitivity) ** 2, grid.sum.length);
+      }
+      agg = { meanDelta: releaseOnGrid(grid, noise, p.denominator!), count: aggregate.count, totalExamples: 0, metrics: {} };
     }
     if (p !== null) this.controller.record(p);
     this.plan = null;
@@ -87,6 +122,10 @@ export class DpStrategy implements Strategy {
     return { epsilon: this.controller.epsilonSoFar(), delta: s.delta };
   }
 
+  ledger(): readonly LedgerEntry[] {
+    return this.controller.entries;
+  }
+
   saveState(): unknown {
     return { ledger: this.controller.toJSON(), localEpsilon: this.localEpsilon, inner: this.inner.saveState?.() ?? null };
   }
@@ -96,5 +135,9 @@ export class DpStrategy implements Strategy {
     if (s.ledger !== undefined) this.controller.restore(s.ledger);
     this.localEpsilon = s.localEpsilon ?? null;
     if (s.inner !== undefined && s.inner !== null) this.inner.loadState?.(s.inner);
+  }
+
+  private localNoise(): number {
+    return this.controller.settings.localNoiseMultiplier ?? 1;
   }
 }

@@ -11,13 +11,13 @@ import {
   chooseRingParams,
   distributedLocalVariance,
   ddgSensitivity,
-  noiseMultiplierForEpsilon,
   type DdgParams,
   type DpEvent,
   type LedgerEntry,
   type RingParams,
 } from '@fedtune/shared';
 import type { RoundContext } from '../strategy/strategy.js';
+import { centralGranularity } from './central-grid.js';
 
 export type DpMode = 'distributed' | 'central' | 'local-sgd' | 'off';
 /** The integer noise nodes add in distributed mode. */
@@ -54,8 +54,13 @@ export interface DpRoundPlan {
   localVariance?: number;
   noise?: DistributedNoise;
   minSurvivors?: number;
-  /** Central: the std of the Gaussian added to the sum, in model units. */
-  centralSigma?: number;
+  /** Central, without SecAgg: the grid (model units per integer unit) clear updates are snapped to. */
+  granularity?: number;
+  /**
+   * Central and distributed: the fixed denominator of the released mean, the expected cohort qN
+   * (McMahan et al. 2018), never the realised survivor count (which depends on who took part).
+   */
+  denominator?: number;
   /** What the ledger records once the round completes. */
   event: DpEvent | null;
 }
@@ -75,10 +80,19 @@ export class PrivacyController {
       if (!(settings.noiseMultiplier > 0)) throw new FedtuneError('FT_ERR_CONFIG', `dp.noiseMultiplier must be > 0, got ${settings.noiseMultiplier}`);
       this.z = settings.noiseMultiplier;
     } else if (settings.targetEpsilon !== undefined) {
-      // Central: solvable now. Distributed: needs the model's dimension, so at the first round.
+      // Central: solvable now (the grid's discrete Gaussian, accounted at z whatever the grid).
+      // Distributed: needs the model's dimension, so at the first round.
       this.z =
         settings.mode === 'central'
-          ? noiseMultiplierForEpsilon({ targetEpsilon: settings.targetEpsilon, delta: settings.delta, samplingRate: planned.samplingRate, steps: planned.rounds })
+          ? calibrateNoiseMultiplier({
+              targetEpsilon: settings.targetEpsilon,
+              delta: settings.delta,
+              epsilonFor: (z) => {
+                const acc = new RdpAccountant();
+                acc.compose({ ...this.centralEvent(z, planned.samplingRate), count: planned.rounds });
+                return acc.epsilon(settings.delta).epsilon;
+              },
+            })
           : null;
     } else {
       throw new FedtuneError('FT_ERR_CONFIG', 'dp needs noiseMultiplier or targetEpsilon');
@@ -119,14 +133,21 @@ export class PrivacyController {
     const z = this.noiseMultiplier(ctx);
     const base = { mode: s.mode, round: ctx.round, clip: s.clip, noiseMultiplier: z, samplingRate: ctx.samplingRate };
     if (s.mode === 'off' || s.mode === 'local-sgd') return { ...base, event: null };
+    // An expected cohort below one node would inflate the mean; dividing by more is still post-processing.
+    const denominator = Math.max(1, ctx.samplingRate * ctx.population);
     if (s.mode === 'central') {
-      return { ...base, centralSigma: z * s.clip, event: { kind: 'sampled-gaussian', samplingRate: ctx.samplingRate, noiseMultiplier: z } };
+      return {
+        ...base,
+        denominator,
+        ...(ctx.secagg ? {} : { granularity: centralGranularity(s.clip, ctx.dimension) }),
+        event: this.centralEvent(z, ctx.samplingRate),
+      };
     }
     if (!ctx.secagg) throw new FedtuneError('FT_ERR_CONFIG', 'dp mode distributed needs secure aggregation (nobody may see an un-noised value)');
     const ring = this.ringFor(z, ctx.dimension, ctx.selected, ctx.bits);
     const params = this.distributedParams(z, ctx.dimension, ring);
     const event = this.distributedEvent(params, ctx.samplingRate);
-    return { ...base, ring, localVariance: params.localVariance, noise: s.noise ?? 'discrete-gaussian', minSurvivors: s.minSurvivors, event };
+    return { ...base, ring, denominator, localVariance: params.localVariance, noise: s.noise ?? 'discrete-gaussian', minSurvivors: s.minSurvivors, event };
   }
 
   /** Would running this round take the run past its budget? Returns why, or null. */
@@ -144,6 +165,11 @@ export class PrivacyController {
   /** Appends a completed round. */
   record(plan: DpRoundPlan): void {
     if (plan.event !== null) this.ledger = this.ledger.append(this.entry(plan));
+  }
+
+  /** Every round recorded so far, in order. */
+  get entries(): readonly LedgerEntry[] {
+    return this.ledger.entries;
   }
 
   toJSON(): unknown {
@@ -187,6 +213,11 @@ export class PrivacyController {
   private distributedParams(z: number, dimension: number, ring: RingParams): DdgParams {
     const { l2, l1 } = ddgSensitivity({ clip: this.settings.clip, granularity: 1 / ring.scale, dimension, beta: 0 });
     return { l2Sensitivity: l2, l1Sensitivity: l1, localVariance: distributedLocalVariance(z, l2, this.settings.minSurvivors), nodes: this.settings.minSurvivors, dimension };
+  }
+
+  /** Central mode's event: the grid's discrete Gaussian at z = sigma / Delta, nodes Poisson-sampled at q. */
+  private centralEvent(z: number, samplingRate: number): DpEvent {
+    return { kind: 'sampled-discrete-gaussian', samplingRate, noiseMultiplier: z };
   }
 
   /** The round's privacy event under the configured mechanism. */

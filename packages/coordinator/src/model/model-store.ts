@@ -1,5 +1,6 @@
-// Model versions named by content hash. Keeps the current version and the one before it, so a
-// node still fetching the previous model when a round completes can finish its download.
+// Model versions named by content hash, in memory for serving chunks: the current version and the
+// one before it, so a node still fetching the previous model when a round completes can finish its
+// download. Every version is also committed to the durable Store with its round (store/store.ts).
 import { CHUNK_ELEMENTS, FedtuneError, chunkCount, chunkView, layoutSize, weightsVersion, type CryptoProvider, type ModelManifestMessage, type Weights } from '@fedtune/shared';
 
 export class ModelStore {
@@ -29,6 +30,15 @@ export class ModelStore {
     this.currentVersion = version;
     while (this.order.length > this.keep) this.versions.delete(this.order.shift()!);
     return version;
+  }
+
+  /**
+   * Makes a held version current again (a round whose commit failed is undone), or none.
+   * @throws FedtuneError FT_ERR_UNKNOWN_MODEL when the version is not held.
+   */
+  setCurrent(version: string | null): void {
+    if (version !== null) this.get(version);
+    this.currentVersion = version;
   }
 
   /** @throws FedtuneError FT_ERR_UNKNOWN_MODEL. */

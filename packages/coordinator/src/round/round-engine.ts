@@ -7,6 +7,8 @@ import { EventEmitter } from 'node:events';
 import {
   CHUNK_ELEMENTS,
   FedtuneError,
+  LAYOUT_MISMATCH_HINT,
+  describeLayoutMismatch,
   firstNonFinite,
   l2Norm,
   layoutSize,
@@ -22,15 +24,19 @@ import {
 } from '@fedtune/shared';
 import type { Logger } from '../logger.js';
 import type { ModelStore } from '../model/model-store.js';
-import type { EvaluateReport, Strategy } from '../strategy/strategy.js';
+import type { RoundCommit } from '../store/store.js';
+import { participantsOf, trainingOutcome, type TrainingOutcome } from './round-outcome.js';
+import type { EvaluateReport, Strategy, UpdateAggregator } from '../strategy/strategy.js';
 import type { Clock } from './clock.js';
 import { PlainAggregator, type Weighting } from './plain-aggregator.js';
 import { advance, closeCollection, collectionDone, newRound, onDropped, onReported, type DropReason, type RoundState } from './round-state.js';
 import { summariseCollection, type RoundSummary } from './round-summary.js';
-import { selectCohort, type SelectionRule } from './selection.js';
+import { dpPopulation, selectCohort, selectUnderDp, type SelectionRule } from './selection.js';
 import { Semaphore } from './semaphore.js';
 import { awaitStage } from './stage-deadline.js';
 import type { NodeTransport } from './transport.js';
+
+export type { TrainingOutcome } from './round-outcome.js';
 import { UpdateAssembler } from './update-assembler.js';
 import { aggregateSecurely, roundRing, type SecAggConfig } from '../secagg/secure-aggregation.js';
 import type { SecAggSession } from '../secagg/secagg-session.js';
@@ -61,6 +67,14 @@ export interface EngineSettings {
   maxUpdateNorm?: number;
   /** Rounds failing in a row on internal errors before the engine gives up (and says so). */
   maxConsecutiveFailures?: number;
+  /**
+   * DP on (issue 15, item 6): every cohort is a Poisson sample at q (a uniform K becomes q = K/N,
+   * N from enrolled and known nodes, never below them), drawn from `privacyRandom`, so the rate the
+   * ledger charges is the rate the selection realised.
+   */
+  dpSampling?: boolean;
+  /** Present (under DP, issue 15 item 4): federated evaluation does not run, and each summary says why. */
+  evaluationOff?: string;
 }
 
 /** What the engine is doing, for /healthz and the dashboard. */
@@ -75,14 +89,23 @@ export interface EngineDeps {
   store: ModelStore;
   transport: NodeTransport;
   random: RandomSource;
+  /** The OS CSPRNG: draws the DP cohort (never the config seed). Default: `random`. */
+  privacyRandom?: RandomSource;
   clock: Clock;
   logger: Logger;
   crypto: CryptoProvider;
   /** Worker threads for mask removal (SecAgg rounds). */
   unmaskPool: UnmaskPool;
-  /** Called after each completed round with the new model, e.g. to persist it. */
-  onModel?: (round: number, version: string, weights: Weights) => Promise<void>;
+  /**
+   * Makes a round durable: its summary, the new model, the ledger entries and the strategy state
+   * in one transaction (the Store). Called once per round (and for the initial model) before the
+   * round's end is announced; when it throws, the round is undone in memory and counts as failed.
+   */
+  commit?: (commit: Omit<RoundCommit, 'at'>) => Promise<void>;
+  /** Refusals and rejections of updates, for the audit log. */
+  audit?: (event: { node: string; round: number; code: string; message: string }) => void;
 }
+
 
 interface Upload {
   header: FitBegin;
@@ -101,10 +124,12 @@ interface Collection {
   uploads: Map<string, Upload>;
   /** Nodes holding an upload slot. */
   slotHolders: Set<string>;
-  aggregator: PlainAggregator | null;
+  aggregator: UpdateAggregator | null;
   /** L2 bound each plain update must meet (the round's clip, or the operator's bound). */
   normBound: number;
   initWeights: Weights | null;
+  /** What the init node says its model is (for exports). */
+  initInfo: Record<string, string> | null;
   uploadedBytes: Map<string, number>;
   wake: () => void;
 }
@@ -130,14 +155,26 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
   /** The last completed round; rounds continue from here (non-zero after a resume). */
   private lastRound: number;
   private engineState: EngineState = 'idle';
+  /** Every node id seen available at a round start: the population under DP is never below it. */
+  private readonly known = new Set<string>();
+  /** Completed rounds of the whole run, those before a restart included. */
+  private completed: number;
+  private finalOutcome: TrainingOutcome | null = null;
 
+  /** `resumed`: where a restarted run stands (the last committed round and how many completed). */
   constructor(
     private readonly deps: EngineDeps,
-    startAfterRound = 0,
+    resumed: { lastRound: number; completedRounds: number } = { lastRound: 0, completedRounds: 0 },
   ) {
     super();
     this.slots = new Semaphore(deps.settings.uploadSlots);
-    this.lastRound = startAfterRound;
+    this.lastRound = resumed.lastRound;
+    this.completed = resumed.completedRounds;
+  }
+
+  /** How training ended; null while it runs. */
+  get outcome(): TrainingOutcome | null {
+    return this.finalOutcome;
   }
 
   get currentRound(): number | null {
@@ -146,6 +183,11 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
 
   get state(): EngineState {
     return this.engineState;
+  }
+
+  /** A round in flight when the engine stops is abandoned: nothing of it is committed or announced. */
+  private throwIfStopped(round: number): void {
+    if (this.stopController.signal.aborted) throw new FedtuneError('FT_ERR_ROUND_ABORTED', `round ${round} abandoned: the coordinator is stopping`);
   }
 
   stop(): void {
@@ -194,20 +236,40 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
           break;
         }
         summary = this.failedRound(round, `internal error: ${message}`);
+        try {
+          await this.deps.commit?.({ round, summary, model: null, ledger: [], participants: [] });
+        } catch (commitErr) {
+          logger.error('could not record the failed round', { round, error: (commitErr as Error).message });
+        }
       }
       if ('stop' in summary) {
         stopReason = summary.stop;
         break;
       }
       this.lastRound = summary.round;
+      if (summary.status === 'completed') this.completed++;
       summaries.push(summary);
       this.emit('round', summary);
     }
     if (this.engineState !== 'failed') this.engineState = signal.aborted ? 'stopped' : 'finished';
-    const reason = stopReason ?? (signal.aborted ? 'stopped' : `completed ${settings.rounds} rounds`);
-    transport.broadcastFinished({ reason, modelVersion: this.deps.store.current?.version ?? null });
-    logger.info('training finished', { reason });
-    this.emit('finished', reason);
+    this.finalOutcome = trainingOutcome({
+      stopped: signal.aborted && this.engineState !== 'failed',
+      failed: this.engineState === 'failed',
+      stopReason,
+      lastRound: this.lastRound,
+      completedRounds: this.completed,
+      rounds: settings.rounds,
+      modelVersion: this.deps.store.current?.version ?? null,
+    });
+    const o = this.finalOutcome;
+    if (o.status === 'stopped') {
+      // A stop is not the end of training: the coordinator tells nodes it is restarting.
+      logger.info('training stopped', { round: this.lastRound });
+    } else {
+      transport.broadcastFinished({ reason: o.reason, modelVersion: o.modelVersion, status: o.status, completedRounds: o.completedRounds, rounds: o.rounds });
+      logger.info('training finished', { reason: o.reason, status: o.status });
+    }
+    this.emit('finished', this.finalOutcome.reason);
     return summaries;
   }
 
@@ -220,6 +282,17 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     if (msg.numExamples > this.deps.settings.maxExamplesPerNode) {
       this.dropFromCollection(c, node, 'rejected');
       throw new FedtuneError('FT_ERR_BOUND', `numExamples ${msg.numExamples} > the limit of ${this.deps.settings.maxExamplesPerNode}`);
+    }
+    if (c.task !== 'init') {
+      // DP: an update whose node does not attest what the round required is not counted.
+      try {
+        this.deps.strategy.checkFitBegin?.(node, msg);
+      } catch (err) {
+        this.dropFromCollection(c, node, 'rejected');
+        this.deps.logger.warn('update refused', { node, round: msg.round, code: (err as FedtuneError).code, error: (err as Error).message });
+        this.deps.audit?.({ node, round: msg.round, code: (err as FedtuneError).code ?? 'FT_ERR_INTERNAL', message: (err as Error).message });
+        throw err;
+      }
     }
     if (c.task === 'ready') {
       // SecAgg round: training is done; the update itself comes masked, through the SecAgg stages.
@@ -235,7 +308,10 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       total = layoutSize(msg.tensors);
     } else {
       const current = this.deps.store.current!.weights;
-      if (msg.tensors !== undefined && !sameLayout(msg.tensors, current.tensors)) throw new FedtuneError('FT_ERR_SHAPE', 'layout differs from the model');
+      if (msg.tensors !== undefined && !sameLayout(msg.tensors, current.tensors)) {
+        this.dropFromCollection(c, node, 'rejected');
+        throw new FedtuneError('FT_ERR_SHAPE', `${describeLayoutMismatch(msg.tensors, current.tensors, 'the update')}: ${LAYOUT_MISMATCH_HINT}`);
+      }
       total = current.data.length;
     }
     const bad = Object.entries(msg.metrics).find(([, v]) => !Number.isFinite(v));
@@ -277,16 +353,18 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       if (c.task === 'delta') {
         const norm = l2Norm(data);
         if (!(norm <= c.normBound)) throw new FedtuneError('FT_ERR_BOUND', `update L2 norm ${norm.toPrecision(4)} > the bound ${c.normBound.toPrecision(4)}`);
+        // The round's aggregator may refuse it too (central DP checks the clip exactly, issue 15 item 7).
+        c.aggregator!.add(data, upload.header.numExamples, upload.header.metrics);
       }
     } catch (err) {
       this.dropFromCollection(c, node, 'rejected');
       this.deps.logger.warn('update rejected', { node, round: msg.round, code: (err as FedtuneError).code, error: (err as Error).message });
+      this.deps.audit?.({ node, round: msg.round, code: (err as FedtuneError).code ?? 'FT_ERR_INTERNAL', message: (err as Error).message });
       throw err;
     }
     if (c.task === 'init') {
       c.initWeights = { tensors: upload.header.tensors!, data };
-    } else {
-      c.aggregator!.add(data, upload.header.numExamples, upload.header.metrics);
+      c.initInfo = upload.header.modelInfo ?? null;
     }
     c.uploadedBytes.set(node, upload.assembler.bytesReceived);
     this.releaseUpload(c, node);
@@ -297,7 +375,8 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
   onFitFailure(node: string, msg: FitFailure): void {
     const c = this.collection;
     if (c === null || c.state.round !== msg.round) return;
-    this.deps.logger.warn('node reported a training failure', { node, round: msg.round, code: msg.error.code });
+    this.deps.logger.warn('node reported a training failure', { node, round: msg.round, code: msg.error.code, error: msg.error.message });
+    this.deps.audit?.({ node, round: msg.round, code: msg.error.code, message: `the node failed: ${msg.error.message}` });
     this.dropFromCollection(c, node, 'failed');
   }
 
@@ -315,6 +394,8 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       throw new FedtuneError('FT_ERR_BOUND', `numExamples ${msg.numExamples} > the limit of ${this.deps.settings.maxExamplesPerNode}`);
     }
     e.reports.push({ numExamples: msg.numExamples, loss: msg.loss, metrics: msg.metrics });
+    // Its instruction is done: selectable again at once, before the next round is drawn.
+    this.deps.transport.contributed(node);
     e.wake();
   }
 
@@ -372,7 +453,7 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     c.wake();
   }
 
-  private async collect(state: RoundState, task: Collection['task'], send: (node: string) => void, clip?: number): Promise<Collection> {
+  private async collect(state: RoundState, task: Collection['task'], send: (node: string) => void, clip?: number, aggregator?: UpdateAggregator): Promise<Collection> {
     const { settings } = this.deps;
     const c: Collection = {
       state: advance(state, 'collect'),
@@ -380,9 +461,10 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       ready: new Map(),
       uploads: new Map(),
       slotHolders: new Set(),
-      aggregator: task === 'delta' ? new PlainAggregator(this.deps.store.current!.weights.data.length, settings.weighting) : null,
+      aggregator: task === 'delta' ? (aggregator ?? new PlainAggregator(this.deps.store.current!.weights.data.length, settings.weighting)) : null,
       normBound: clip !== undefined ? clip * CLIP_TOLERANCE : (settings.maxUpdateNorm ?? Infinity),
       initWeights: null,
+      initInfo: null,
       uploadedBytes: new Map(),
       wake: () => {},
     };
@@ -416,13 +498,28 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     const c = await this.collect(state, 'init', (n) =>
       transport.sendFit(n, { round: 0, modelVersion: null, task: 'init', config: settings.trainConfig, deadlineMs: settings.fitDeadlineMs }),
     );
+    this.throwIfStopped(0);
     if (c.state.stage === 'aborted' || c.initWeights === null) {
       logger.warn('initial weights not received; will ask again', { node, reason: c.state.abortReason });
       return;
     }
     const version = this.deps.store.put(c.initWeights);
+    try {
+      await this.deps.commit?.({
+        round: 0,
+        summary: null,
+        model: { version, weights: c.initWeights },
+        strategyState: this.deps.strategy.saveState?.() ?? null,
+        ledger: [],
+        participants: [{ node, outcome: 'contributed', stage: null }],
+        ...(c.initInfo === null ? {} : { modelInfo: c.initInfo }),
+      });
+    } catch (err) {
+      this.deps.store.setCurrent(null);
+      throw err;
+    }
     logger.info('initial model', { version, elements: c.initWeights.data.length });
-    await this.deps.onModel?.(0, version, c.initWeights);
+    transport.refuseOtherLayouts?.(c.initWeights.tensors);
   }
 
   /** The user-level sampling rate of a round: Poisson rate, or selected over the population. */
@@ -437,7 +534,12 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     const started = clock.now();
     const global = store.current!;
     const available = transport.available();
-    const { selected, target } = selectCohort(available, settings.selection, random);
+    for (const id of available) this.known.add(id);
+    // Under DP the cohort is a Poisson sample from the OS CSPRNG at the rate the ledger charges.
+    const population = dpPopulation(settings.population, settings.secagg?.identityKeys?.size, this.known.size);
+    const { selected, target, samplingRate } = settings.dpSampling
+      ? selectUnderDp(available, settings.selection, population, this.deps.privacyRandom ?? random)
+      : { ...selectCohort(available, settings.selection, random), samplingRate: undefined };
     const minResults = Math.min(settings.minResults, Math.max(target, 1));
     const sa = settings.secagg;
     // Wrappers (DP) plan the round before any instruction leaves: clip, ring headroom, budget.
@@ -445,10 +547,11 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       strategy.prepareRound?.({
         round,
         selected: selected.length,
-        samplingRate: this.samplingRate(selected.length, available.length),
+        samplingRate: samplingRate ?? this.samplingRate(selected.length, available.length),
         dimension: global.weights.data.length,
         secagg: sa !== undefined,
         bits: sa?.bits ?? 32,
+        population,
       }) ?? {};
     if (req.stop !== undefined) {
       logger.warn('training stops', { round, reason: req.stop });
@@ -458,28 +561,37 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     const fitConfig = strategy.configureFit(round, settings.trainConfig);
     const l2Clip = req.clip ?? sa?.l2Clip;
     const ring = sa === undefined ? undefined : (req.ring ?? roundRing({ ...sa, l2Clip: l2Clip! }, selected.length));
-    const c = await this.collect(newRound(round, selected, target, minResults), sa === undefined ? 'delta' : 'ready', (n) =>
-      transport.sendFit(n, {
-        round,
-        modelVersion: global.version,
-        task: 'delta',
-        config: fitConfig,
-        deadlineMs: settings.fitDeadlineMs,
-        ...(ring === undefined ? {} : { secagg: { bits: ring.bits, scale: ring.scale, maxSummands: ring.maxSummands, clientBound: ring.clientBound, l2Clip: l2Clip! } }),
-      }),
+    const c = await this.collect(
+      newRound(round, selected, target, req.minResults ?? minResults),
+      sa === undefined ? 'delta' : 'ready',
+      (n) =>
+        transport.sendFit(n, {
+          round,
+          modelVersion: global.version,
+          task: 'delta',
+          config: fitConfig,
+          deadlineMs: settings.fitDeadlineMs,
+          ...(ring === undefined ? {} : { secagg: { bits: ring.bits, scale: ring.scale, maxSummands: ring.maxSummands, clientBound: ring.clientBound, l2Clip: l2Clip! } }),
+        }),
       l2Clip,
+      req.aggregator,
     );
     const summary = summariseCollection(c.state, c.uploadedBytes, clock.now() - started);
     const spent = () => strategy.privacySpent?.() ?? null;
     summary.epsilon = spent()?.epsilon ?? null;
     summary.delta = spent()?.delta ?? null;
-    const abort = (reason: string) => {
+    const abort = async (reason: string): Promise<RoundSummary> => {
+      this.throwIfStopped(round);
       logger.warn('round aborted', { round, reason });
+      const aborted = { ...summary, status: 'aborted' as const, abortReason: reason, survivors: 0, durationMs: clock.now() - started, modelVersion: global.version };
+      await this.deps.commit?.({ round, summary: aborted, model: null, ledger: [], participants: participantsOf(aborted, c.state.reported, 'round-aborted') });
       transport.broadcastRoundEnd({ round, status: 'aborted', modelVersion: global.version, reason });
-      return { ...summary, status: 'aborted' as const, abortReason: reason, survivors: 0, durationMs: clock.now() - started, modelVersion: global.version };
+      return aborted;
     };
+    this.throwIfStopped(round);
     if (c.state.stage === 'aborted') return abort(c.state.abortReason ?? 'aborted');
     let aggregate;
+    let contributors: readonly string[] = [];
     if (sa !== undefined) {
       const cohort = [...c.state.reported];
       const examples = new Map([...c.ready].map(([n, r]) => [n, r.numExamples]));
@@ -502,8 +614,17 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       summary.droppedDetail.push(...drops);
       summary.dropped = summary.droppedDetail.length;
       summary.secagg = { stageMs: res.stageMs, degree: res.graph?.k ?? null, threshold: res.graph?.t ?? null, bits: ring!.bits, scale: ring!.scale };
-      if (!res.ok) return abort(`secure aggregation aborted at ${res.stage}: ${res.reason}`);
+      if (!res.ok) {
+        // A node the abort is attributed to sits out the next rounds, so honest ones can complete.
+        for (const node of res.blame ?? []) {
+          transport.missedDeadline(node);
+          summary.droppedDetail.push({ node, reason: 'rejected', stage: `secagg:${res.stage}` });
+        }
+        summary.dropped = summary.droppedDetail.length;
+        return abort(`secure aggregation aborted at ${res.stage}: ${res.reason}`);
+      }
       aggregate = res.aggregate;
+      contributors = res.survivors;
       summary.survivors = res.survivors.length;
       const perNode = res.survivors.map((n) => (res.bytes.get(n) ?? 0) + (c.ready.get(n)?.bytes ?? 0));
       summary.uploadBytesPerClient = perNode.reduce((a, b) => a + b, 0) / Math.max(1, perNode.length);
@@ -512,30 +633,53 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     }
     const badMean = firstNonFinite(aggregate.meanDelta);
     if (badMean >= 0) return abort(`FT_ERR_NON_FINITE: the round's mean update is ${aggregate.meanDelta[badMean]} at element ${badMean}; the model is unchanged`);
-    // A strategy with state (momentum, moments, a ledger) is rolled back if its step is unusable.
+    // A strategy with state (momentum, moments, a ledger) is rolled back if its step is unusable,
+    // or if the round cannot be made durable.
     const snapshot = strategy.loadState === undefined ? undefined : strategy.saveState?.();
+    const rollback = () => {
+      if (snapshot !== undefined) strategy.loadState!(snapshot);
+    };
+    const ledgerBefore = strategy.ledger?.().length ?? 0;
     const next = strategy.aggregateFit(round, global.weights.data, aggregate);
     const badWeight = firstNonFinite(next);
     if (badWeight >= 0) {
-      if (snapshot !== undefined) strategy.loadState!(snapshot);
+      rollback();
       return abort(`FT_ERR_NON_FINITE: the ${strategy.name} step gives ${next[badWeight]} at element ${badWeight}; the model is unchanged`);
     }
     const weights: Weights = { tensors: global.weights.tensors, data: next };
     const version = store.put(weights);
-    await this.deps.onModel?.(round, version, weights);
     summary.trainLoss = aggregate.metrics.trainLoss ?? null;
     summary.fitMetrics = aggregate.metrics;
     summary.epsilon = spent()?.epsilon ?? null;
     summary.delta = spent()?.delta ?? null;
-    if (settings.evaluateEvery > 0 && round % settings.evaluateEvery === 0) {
+    if (settings.evaluationOff !== undefined) {
+      summary.evalSkipped = settings.evaluationOff;
+    } else if (settings.evaluateEvery > 0 && round % settings.evaluateEvery === 0) {
       const ev = await this.evaluate(round, version);
       summary.evalLoss = ev.loss;
       summary.evalMetrics = ev.metrics;
       summary.evalAccuracy = ev.metrics.accuracy ?? null;
     }
+    const done: RoundSummary = { ...summary, durationMs: clock.now() - started, modelVersion: version };
+    try {
+      this.throwIfStopped(round);
+      await this.deps.commit?.({
+        round,
+        summary: done,
+        model: { version, weights },
+        strategyState: strategy.saveState?.() ?? null,
+        ledger: strategy.ledger?.().slice(ledgerBefore) ?? [],
+        participants: participantsOf(done, sa === undefined ? c.state.reported : contributors, 'contributed'),
+      });
+    } catch (err) {
+      // Not durable, not done: the model and the strategy go back to where the store has them.
+      rollback();
+      store.setCurrent(global.version);
+      throw err;
+    }
     transport.broadcastRoundEnd({ round, status: 'completed', modelVersion: version });
     logger.info('round completed', { round, survivors: summary.survivors, dropped: summary.dropped, trainLoss: summary.trainLoss, evalLoss: summary.evalLoss });
-    return { ...summary, durationMs: clock.now() - started, modelVersion: version };
+    return done;
   }
 
   private async evaluate(round: number, version: string) {

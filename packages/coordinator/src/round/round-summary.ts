@@ -22,6 +22,8 @@ export interface RoundSummary {
   evalLoss: number | null;
   evalAccuracy: number | null;
   evalMetrics: Metrics;
+  /** Why federated evaluation did not run this round (e.g. it is off under DP); null when it ran or was not due. */
+  evalSkipped: string | null;
   /** Privacy spent so far; null without DP. */
   epsilon: number | null;
   delta: number | null;
@@ -50,6 +52,7 @@ export function summariseCollection(state: RoundState, uploadedBytes: ReadonlyMa
     evalLoss: null,
     evalAccuracy: null,
     evalMetrics: {},
+    evalSkipped: null,
     epsilon: null,
     delta: null,
     uploadBytesPerClient: bytes.length > 0 ? bytes.reduce((a, b) => a + b, 0) / bytes.length : null,

@@ -1,6 +1,6 @@
 // What the engine needs from the network: who is available and how to reach them. The socket.io
 // server implements it; the engine never touches a socket.
-import type { EvaluateInstruction, FitInstruction, RoundEnd, TrainingFinished } from '@fedtune/shared';
+import type { EvaluateInstruction, FitInstruction, RoundEnd, TensorSpec, TrainingFinished } from '@fedtune/shared';
 
 export type SecAggServerEvent = 'secagg:setup' | 'secagg:share-keys-request' | 'secagg:masked-input-request' | 'secagg:consistency-request' | 'secagg:unmask-request' | 'secagg:abort';
 
@@ -15,6 +15,8 @@ export interface NodeTransport {
   sendSecAgg(node: string, event: SecAggServerEvent, message: unknown): void;
   broadcastRoundEnd(message: RoundEnd): void;
   broadcastFinished(message: TrainingFinished): void;
+  /** Optional: the initial model arrived with this layout; nodes that train another are refused. */
+  refuseOtherLayouts?(tensors: readonly TensorSpec[]): void;
   /** The node let a deadline pass holding a place in a round: it sits out a while. */
   missedDeadline(node: string): void;
   /** The node's contribution counted: any penalty is lifted. */

@@ -46,6 +46,8 @@ export interface SecAggRoundSettings {
   k: number;
   threshold: number;
   activeMode: boolean;
+  /** Opt-in: the threshold may be t <= k/2 (the nodes trust this coordinator's dropout reports). */
+  trustDropoutReports?: boolean;
   identityKeys?: ReadonlyMap<string, Uint8Array>;
   stageDeadlineMs: number;
   chunkElements: number;
@@ -65,7 +67,7 @@ export type SecAggResult = {
   drops: SecAggDrop[];
   /** Bytes each node sent in SecAgg frames. */
   bytes: Map<string, number>;
-} & ({ ok: true; plan: UnmaskPlan; sum: Uint32Array; survivors: readonly string[] } | { ok: false; stage: SecAggStage; reason: string });
+} & ({ ok: true; plan: UnmaskPlan; sum: Uint32Array; survivors: readonly string[] } | { ok: false; stage: SecAggStage; reason: string; blame: string[] });
 
 interface Waiting {
   stage: SecAggStage;
@@ -111,7 +113,7 @@ export class SecAggSession {
       let complete = true;
       switch (event) {
         case 'secagg:advertise-keys':
-          serverReceiveAdvertise(s, node, message as AdvertiseKeysMsg);
+          serverReceiveAdvertise(s, node, message as AdvertiseKeysMsg, this.deps.crypto);
           break;
         case 'secagg:share-keys':
           serverReceiveShareKeys(s, node, message as ShareKeysMsg);
@@ -123,7 +125,7 @@ export class SecAggSession {
           serverReceiveConsistency(s, node, message as ConsistencyMsg);
           break;
         case 'secagg:unmask':
-          serverReceiveUnmask(s, node, message as UnmaskMsg);
+          serverReceiveUnmask(s, node, message as UnmaskMsg, this.deps.crypto);
           break;
         default:
           throw new FedtuneError('FT_ERR_MALFORMED', `unknown secagg event ${event}`);
@@ -133,8 +135,9 @@ export class SecAggSession {
         w.wake();
       }
     } catch (err) {
-      // A refused message counts as this node going silent from here on.
+      // A refused message counts as this node going silent from here on; the stage need not wait for it.
       this.drop(node, w.stage, 'rejected');
+      w.wake();
       throw err;
     }
   }
@@ -162,6 +165,7 @@ export class SecAggSession {
       vectorLength: st.vectorLength,
       chunkElements: st.chunkElements,
       activeMode: st.activeMode,
+      trustDropoutReports: st.trustDropoutReports === true,
       ...(st.identityKeys === undefined ? {} : { identityKeys: st.identityKeys }),
       rng: random,
     });
@@ -170,7 +174,7 @@ export class SecAggSession {
     const fail = (stage: SecAggStage, reason: string): SecAggResult => {
       for (const n of st.cohort) if (!this.lost.has(n)) sender.send(n, 'secagg:abort', { round: st.round, reason });
       this.deps.logger.warn('secure aggregation aborted', { round: st.round, stage, reason });
-      return { ok: false, stage, reason, stageMs, drops: this.drops, bytes: this.bytes };
+      return { ok: false, stage, reason, blame: [...s.blamed], stageMs, drops: this.drops, bytes: this.bytes };
     };
 
     // Each stage: send the requests, wait for the replies, close it with the pure finish function.

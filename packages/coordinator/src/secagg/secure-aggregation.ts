@@ -2,7 +2,7 @@
 // cohort) and the graph (Bell et al. 2020 parameters), runs the SecAgg+ stages, removes the masks
 // in parallel and decodes the sum into the mean delta the strategy sees. The strategy never learns
 // that its input came through SecAgg: it wraps the strategy, it is not inside it.
-import { CHUNK_ELEMENTS, chooseGraphParams, chooseRingParams, decodeFromRing, type CryptoProvider, type RandomSource, type RingParams } from '@fedtune/shared';
+import { CHUNK_ELEMENTS, chooseGraphParams, chooseRingParams, decodeFromRing, type CryptoProvider, type GraphParams, type RandomSource, type RingParams } from '@fedtune/shared';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../round/clock.js';
 import type { FitAggregate } from '../strategy/strategy.js';
@@ -21,6 +21,8 @@ export interface SecAggConfig {
   stageDeadlineMs: number;
   /** Active mode: enrolled Ed25519 identities sign keys; ConsistencyCheck runs. */
   activeMode: boolean;
+  /** Opt-in (never with activeMode): nodes trust this coordinator's dropout reports, so t <= k/2 is allowed. */
+  trustCoordinatorDropouts?: boolean;
   /** Enrolled identity public keys by node id (active mode). */
   identityKeys?: ReadonlyMap<string, Uint8Array>;
   /** Never unmask a sum of fewer inputs (distributed DP noise is sized for this many). */
@@ -43,6 +45,20 @@ export function decodedSumBound(n: number, clip: number, dimension: number, scal
   return n * clip + (n * rootD) / scale + noiseStd * (rootD + 12);
 }
 
+/** Whether the round may use a threshold t <= k/2: only when explicitly configured, and never in active mode. */
+export function trustsDropoutReports(config: Pick<SecAggConfig, 'activeMode' | 'trustCoordinatorDropouts'>): boolean {
+  return config.trustCoordinatorDropouts === true && !config.activeMode;
+}
+
+/**
+ * The degree k and threshold t the service uses for a cohort of `n` (Bell et al. 2020 bounds):
+ * t > k/2 unless dropout reports are trusted.
+ * @throws RangeError when no graph meets the bounds (see chooseGraphParams).
+ */
+export function chooseRoundGraph(config: Pick<SecAggConfig, 'dropoutRate' | 'corruptionRate' | 'activeMode' | 'trustCoordinatorDropouts'>, n: number): GraphParams {
+  return chooseGraphParams({ n, dropoutRate: config.dropoutRate, corruptionRate: config.corruptionRate, trustDropoutReports: trustsDropoutReports(config) });
+}
+
 /** Ring parameters for a round whose cohort has `selected` nodes; `noiseStd` in ring units. */
 export function roundRing(config: SecAggConfig, selected: number, noiseStd = 0): RingParams {
   return chooseRingParams({ maxSummands: Math.max(1, selected), l2Clip: config.l2Clip, bits: config.bits, noiseStd });
@@ -60,7 +76,16 @@ export type SecureAggregateResult =
       bytes: Map<string, number>;
       graph: { k: number; t: number; allToAll: boolean };
     }
-  | { ok: false; stage: string; reason: string; drops: SecAggDrop[]; stageMs: Record<string, number>; graph: { k: number; t: number; allToAll: boolean } | null };
+  | {
+      ok: false;
+      stage: string;
+      reason: string;
+      drops: SecAggDrop[];
+      stageMs: Record<string, number>;
+      graph: { k: number; t: number; allToAll: boolean } | null;
+      /** Nodes the abort is attributed to (keys they do not hold, inconsistent shares). */
+      blame?: string[];
+    };
 
 export interface SecureAggregationDeps {
   sender: SecAggSender;
@@ -85,7 +110,7 @@ export async function aggregateSecurely(
   if (cohort.length < 2) return { ok: false, stage: 'AdvertiseKeys', reason: `secure aggregation needs at least 2 nodes, ${cohort.length} finished training`, drops: [], stageMs: {}, graph: null };
   let g;
   try {
-    g = chooseGraphParams({ n: cohort.length, dropoutRate: config.dropoutRate, corruptionRate: config.corruptionRate, activeMode: config.activeMode });
+    g = chooseRoundGraph(config, cohort.length);
   } catch (err) {
     // A cohort SecAgg cannot protect (e.g. too small for the assumed colluders): abort, never run it weakened.
     return { ok: false, stage: 'AdvertiseKeys', reason: (err as Error).message, drops: [], stageMs: {}, graph: null };
@@ -101,6 +126,7 @@ export async function aggregateSecurely(
       k: g.k,
       threshold: g.t,
       activeMode: config.activeMode,
+      trustDropoutReports: trustsDropoutReports(config),
       ...(config.identityKeys === undefined ? {} : { identityKeys: config.identityKeys }),
       stageDeadlineMs: config.stageDeadlineMs,
       chunkElements: CHUNK_ELEMENTS,
@@ -119,7 +145,7 @@ export async function aggregateSecurely(
     deps.onSession(null);
   }
   const stageMs: Record<string, number> = { ...result.stageMs };
-  if (!result.ok) return { ok: false, stage: result.stage, reason: result.reason, drops: result.drops, stageMs, graph };
+  if (!result.ok) return { ok: false, stage: result.stage, reason: result.reason, drops: result.drops, stageMs, graph, blame: result.blame };
   const started = deps.clock.now();
   let sum: Float64Array;
   try {
@@ -146,12 +172,17 @@ export async function aggregateSecurely(
     };
   }
   const meanDelta = new Float32Array(sum.length);
-  for (let i = 0; i < sum.length; i++) meanDelta[i] = sum[i]! / n;
+  // The ring sum in integer units, exactly (the grid DP noise is added on, and released from).
+  const units = new Float64Array(sum.length);
+  for (let i = 0; i < sum.length; i++) {
+    meanDelta[i] = sum[i]! / n;
+    units[i] = Math.round(sum[i]! * ring.scale);
+  }
   const totalExamples = result.survivors.reduce((s, id) => s + (examples.get(id) ?? 0), 0);
   return {
     ok: true,
     sum,
-    aggregate: { meanDelta, count: n, totalExamples, metrics: {} },
+    aggregate: { meanDelta, count: n, totalExamples, metrics: {}, grid: { sum: units, granularity: 1 / ring.scale, rounding: 'randomized' } },
     survivors: result.survivors,
     drops: result.drops,
     stageMs,

@@ -1,11 +1,28 @@
 // The server-optimiser interface (Flower's shape: configure and aggregate come in pairs). Wrappers
 // such as DP add behaviour around an inner strategy instead of being special-cased inside it.
-import type { Metrics, TrainConfig } from '@fedtune/shared';
+import type { FitBegin, LedgerEntry, Metrics, TrainConfig } from '@fedtune/shared';
+
+/**
+ * The survivors' deltas summed exactly on a grid: `sum` holds integers (multiples of
+ * `granularity` in model units), so noise added to it on the same grid is exact (Mironov 2012).
+ * `rounding` says how each delta reached the grid: to the nearest point (the coordinator's
+ * central-DP aggregator) or by unbiased randomized rounding at the node (SecAgg's ring encoding).
+ */
+export interface GridSum {
+  readonly sum: Float64Array;
+  readonly granularity: number;
+  readonly rounding: 'nearest' | 'randomized';
+}
 
 /** What collection hands to a strategy: the (weighted) mean delta of the round's survivors. */
 export interface FitAggregate {
-  /** Mean of the survivors' deltas, weighted as the collector was configured. */
+  /**
+   * Mean of the survivors' deltas, weighted as the collector was configured. Empty when only
+   * `grid` is given (central DP: the DP wrapper releases the mean from the noised grid sum).
+   */
   meanDelta: Float32Array;
+  /** The exact sum on a grid, when the aggregation produced one (SecAgg, central DP). */
+  grid?: GridSum;
   /** Survivors whose deltas are in the mean. */
   count: number;
   /** Sum of their example counts. */
@@ -39,6 +56,15 @@ export interface RoundContext {
   dimension: number;
   secagg: boolean;
   bits: number;
+  /** N: the population the sampling rate was computed over (enrolled or known nodes). */
+  population: number;
+}
+
+/** Folds in each update of a round as it completes; the engine's default is the plain weighted mean. */
+export interface UpdateAggregator {
+  /** @throws FedtuneError for an update the aggregator refuses (the node is dropped from the round). */
+  add(delta: Float32Array, numExamples: number, metrics: Metrics): void;
+  finish(): FitAggregate;
 }
 
 /** A wrapper's requirements for the round: a ring with noise headroom, a survivor minimum, or a stop. */
@@ -51,14 +77,29 @@ export interface RoundRequirements {
   minSurvivors?: number;
   /** L2 clip every node applies to its delta before anything leaves it. */
   clip?: number;
+  /** Aggregates this round's updates in the clear instead of the engine's weighted mean (central DP). */
+  aggregator?: UpdateAggregator;
+  /**
+   * Fewest results this round aggregates, instead of the configured minimum. Central DP sets 0: a
+   * round releases its noised sum whoever took part, since aborting when too few were sampled
+   * would itself reveal whether a node was (an output the sampled-Gaussian accounting does not charge).
+   */
+  minResults?: number;
 }
 
 export interface Strategy {
   readonly name: string;
   /** Optional: plan the round before any instruction goes out. */
   prepareRound?(ctx: RoundContext): RoundRequirements;
+  /**
+   * Optional: refuses a node's fit:begin that does not meet the round's requirements (e.g. a DP
+   * round whose attestation is missing or weaker than asked). @throws FedtuneError.
+   */
+  checkFitBegin?(node: string, message: FitBegin): void;
   /** Optional: privacy spent so far, for reports and metrics. */
   privacySpent?(): { epsilon: number; delta: number } | null;
+  /** Optional: the privacy ledger's entries so far (the store keeps them row by row, committed with their round). */
+  ledger?(): readonly LedgerEntry[];
   /** Optional: durable state (momentum, moments, a privacy ledger) kept across restarts. */
   saveState?(): unknown;
   loadState?(state: unknown): void;

@@ -4,7 +4,10 @@
 // live sessions, revocable), a node id that only its proof resumes, and readiness for selection.
 import {
   FedtuneError,
+  LAYOUT_MISMATCH_HINT,
   PROTOCOL_VERSION,
+  describeLayoutMismatch,
+  sameLayout,
   decodeMessage,
   encodeMessage,
   encodeReply,
@@ -19,8 +22,10 @@ import {
   type FitInstruction,
   type MessageOf,
   type ReplyOf,
+  type CoordinatorRestarting,
   type RoundEnd,
   type ServerToClientEvents,
+  type TensorSpec,
   type TrainingFinished,
   type WireError,
 } from '@fedtune/shared';
@@ -33,13 +38,12 @@ import type { Metrics } from '../metrics.js';
 import type { ModelStore } from '../model/model-store.js';
 import type { RoundEngine } from '../round/round-engine.js';
 import type { NodeTransport, SecAggServerEvent } from '../round/transport.js';
+import type { AuditRecord } from '../store/store.js';
 import type { Readiness } from './readiness.js';
 
 export type FedtuneServer = Server<ClientToServerEvents, ServerToClientEvents>;
 type FedtuneSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
-/** Protocol violations tolerated from one socket before it is disconnected. */
-const MAX_STRIKES = 5;
 const STRIKE_CODES = new Set(['FT_ERR_MALFORMED', 'FT_ERR_TOO_LARGE', 'FT_ERR_NOT_AUTHENTICATED']);
 
 interface NodeSession {
@@ -50,6 +54,8 @@ interface NodeSession {
   name: string | undefined;
   backend: string | undefined;
   since: number;
+  /** The layout the node said it trains, if it said. */
+  layout: readonly TensorSpec[] | undefined;
 }
 
 /** A connected node as the admin surface shows it. */
@@ -75,7 +81,13 @@ export interface SocketServerDeps {
   logger: Logger;
   metrics: Metrics;
   helloTimeoutMs: number;
+  /** Protocol violations tolerated from one socket before it is disconnected. */
+  maxStrikes: number;
   now: () => number;
+  /** Appends to the audit log (fire and forget: a slow store never holds a hello). */
+  audit?: (record: Omit<AuditRecord, 'at'>) => void;
+  /** Makes a revocation durable (a revoked token stays revoked after a restart). */
+  persistRevocation?: (tokenKey: string, label: string) => Promise<void>;
 }
 
 type Inbound = Pick<RoundEngine, 'onFitBegin' | 'onFitChunk' | 'onFitFailure' | 'onEvaluateResult' | 'onNodeLost' | 'onSecAggMessage'>;
@@ -87,6 +99,11 @@ export class SocketServer implements NodeTransport {
   private readonly perToken = new Map<string, number>();
   private waiters: (() => void)[] = [];
   private engine: Inbound | null = null;
+  /** Set once training ended: a node that joins later is told at once. */
+  private finished: TrainingFinished | null = null;
+  /** Nodes told of the end on joining late, and who waits for how many of them. */
+  private toldLate = 0;
+  private lateWaiters: { n: number; resolve: () => void }[] = [];
 
   constructor(
     io: FedtuneServer,
@@ -119,10 +136,15 @@ export class SocketServer implements NodeTransport {
     return { total: this.sessions.size, nodes };
   }
 
-  /** Revokes a token and disconnects its live sessions. Returns how many it closed, or null for no such token. */
-  revokeToken(labelOrHash: string): number | null {
+  /**
+   * Revokes a token (durably, when the store takes it) and disconnects its live sessions. Returns
+   * how many it closed, or null for no such token.
+   */
+  async revokeToken(labelOrHash: string): Promise<number | null> {
     const entry = this.deps.tokens.revoke(labelOrHash);
     if (entry === null) return null;
+    await this.deps.persistRevocation?.(entry.key, entry.label);
+    this.deps.audit?.({ kind: 'revocation', detail: { token: entry.label } });
     let closed = 0;
     for (const s of [...this.sessions.values()]) {
       if (s.token !== entry) continue;
@@ -201,8 +223,35 @@ export class SocketServer implements NodeTransport {
   }
 
   broadcastFinished(message: TrainingFinished): void {
+    this.finished = message;
     const frame = encodeMessage('training:finished', message);
     for (const s of this.sessions.values()) s.socket.emit('training:finished', frame);
+  }
+
+  /** Resolves once `n` nodes that joined after the end have been told of it. */
+  toldLateNodes(n: number): Promise<void> {
+    if (this.toldLate >= n) return Promise.resolve();
+    return new Promise((resolve) => this.lateWaiters.push({ n, resolve }));
+  }
+
+  /** Tells every node the coordinator is stopping to restart: they keep their state and come back. */
+  broadcastRestarting(message: CoordinatorRestarting): void {
+    const frame = encodeMessage('coordinator:restarting', message);
+    for (const s of this.sessions.values()) s.socket.emit('coordinator:restarting', frame);
+  }
+
+  /**
+   * The federation's model is now `tensors` (the initial model arrived): nodes that said they
+   * train another layout are refused with the cause, instead of failing every round.
+   */
+  refuseOtherLayouts(tensors: readonly TensorSpec[]): void {
+    for (const s of [...this.sessions.values()]) {
+      if (s.layout === undefined || sameLayout(s.layout, tensors)) continue;
+      const why = describeLayoutMismatch(s.layout, tensors);
+      this.deps.logger.warn('node refused: its model differs from the federation\'s', { node: s.id, name: s.name, why });
+      this.deps.audit?.({ kind: 'refusal', node: s.id, code: 'FT_ERR_SHAPE', detail: { why } });
+      this.refuse(s.socket, new FedtuneError('FT_ERR_SHAPE', `${why}: ${LAYOUT_MISMATCH_HINT}`));
+    }
   }
 
   // ---- connection handling -------------------------------------------------------------------
@@ -236,7 +285,7 @@ export class SocketServer implements NodeTransport {
       metrics.refusals.inc({ code: wire.code });
       if (wire.code === 'FT_ERR_INTERNAL') logger.error('handler failed', { event, node: session?.id, error: String((err as Error)?.stack ?? err) });
       else logger.debug('message refused', { event, node: session?.id, code: wire.code, message: wire.message });
-      if (STRIKE_CODES.has(wire.code) && ++strikes >= MAX_STRIKES) {
+      if (STRIKE_CODES.has(wire.code) && ++strikes >= this.deps.maxStrikes) {
         logger.warn('disconnecting a socket that keeps sending invalid messages', { node: session?.id, strikes });
         socket.disconnect(true);
       }
@@ -278,13 +327,17 @@ export class SocketServer implements NodeTransport {
       if (!KNOWN_EVENTS.has(event)) socket.emit('fedtune:error', encodeMessage('fedtune:error', fail(event, new FedtuneError('FT_ERR_MALFORMED', `unknown event ${JSON.stringify(event.slice(0, 64))}`))));
     });
 
-    onAck('hello', (msg) => {
+    onAck('hello', async (msg) => {
       if (session !== null) throw new FedtuneError('FT_ERR_DUPLICATE', 'hello already accepted');
       let claimed: { id: string; secret: string; token: TokenEntry };
       try {
-        claimed = this.authenticate(msg, nonce);
+        claimed = await this.authenticate(msg, nonce);
+        if (!socket.connected) throw new FedtuneError('FT_ERR_NOT_AUTHENTICATED', 'the connection closed during hello');
+        if (session !== null) throw new FedtuneError('FT_ERR_DUPLICATE', 'hello already accepted');
+        this.checkSessionCap(claimed);
       } catch (err) {
         if (err instanceof FedtuneError && err.code === 'FT_ERR_AUTH') this.authFailed(address, err.message);
+        if (err instanceof FedtuneError && err.code === 'FT_ERR_SHAPE') this.deps.audit?.({ kind: 'refusal', address, code: err.code, detail: { why: err.message, name: msg.nodeName ?? null } });
         setImmediate(() => socket.disconnect(true));
         throw err;
       }
@@ -296,7 +349,16 @@ export class SocketServer implements NodeTransport {
         this.dropSession(stale, 'replaced by a new connection of the same node');
         stale.socket.disconnect(true);
       }
-      session = { id: claimed.id, socket, token: claimed.token, address, name: msg.nodeName, backend: msg.backend, since: this.deps.now() };
+      session = { id: claimed.id, socket, token: claimed.token, address, name: msg.nodeName, backend: msg.backend, since: this.deps.now(), layout: msg.layout };
+      const finished = this.finished;
+      if (finished !== null) {
+        setImmediate(() => {
+          socket.emit('training:finished', encodeMessage('training:finished', finished));
+          this.toldLate++;
+          for (const w of this.lateWaiters.filter((x) => this.toldLate >= x.n)) w.resolve();
+          this.lateWaiters = this.lateWaiters.filter((x) => this.toldLate < x.n);
+        });
+      }
       this.sessions.set(claimed.id, session);
       this.perToken.set(claimed.token.key, (this.perToken.get(claimed.token.key) ?? 0) + 1);
       logger.info('node joined', { node: claimed.id, name: msg.nodeName, backend: msg.backend, token: claimed.token.label, nodes: this.sessions.size });
@@ -371,38 +433,54 @@ export class SocketServer implements NodeTransport {
    * resumed with its secret, or an enrolled identity proved by a signature over this connection's nonce.
    * @throws FedtuneError FT_ERR_AUTH (bad token, revoked, bad proof), FT_ERR_LIMIT (session cap).
    */
-  private authenticate(msg: Hello, nonce: Uint8Array): { id: string; secret: string; token: TokenEntry } {
-    const { tokens, registry, identityKeys } = this.deps;
+  private async authenticate(msg: Hello, nonce: Uint8Array): Promise<{ id: string; secret: string; token: TokenEntry }> {
+    const { tokens, registry, identityKeys, store } = this.deps;
     const token = tokens.verify(msg.token);
     if (token === null) throw new FedtuneError('FT_ERR_AUTH');
     if (token.revoked) throw new FedtuneError('FT_ERR_AUTH', 'token revoked');
+    // A node that trains another model is told why now, before it gets an id or a round.
+    const global = store.current;
+    if (msg.layout !== undefined && global !== null && !sameLayout(msg.layout, global.weights.tensors)) {
+      throw new FedtuneError('FT_ERR_SHAPE', `${describeLayoutMismatch(msg.layout, global.weights.tensors)}: ${LAYOUT_MISMATCH_HINT}`);
+    }
+    const info = { name: msg.nodeName ?? null, backend: msg.backend ?? null };
     let claimed: { id: string; secret: string };
     if (msg.identity !== undefined) {
       const key = identityKeys?.get(msg.identity.nodeId);
       if (key === undefined) throw new FedtuneError('FT_ERR_AUTH', `${msg.identity.nodeId} is not an enrolled identity`);
       verifyHello(key, nonce, msg.identity.nodeId, msg.identity.signature);
-      claimed = registry.bindProved(msg.identity.nodeId, token.key);
+      claimed = await registry.bindProved(msg.identity.nodeId, token.key, info);
     } else if (msg.resumeNodeId !== undefined && identityKeys?.has(msg.resumeNodeId) === true) {
       throw new FedtuneError('FT_ERR_AUTH', `${msg.resumeNodeId} is an enrolled identity: prove it with a signature`);
-    } else if (msg.resumeNodeId !== undefined && registry.has(msg.resumeNodeId)) {
-      claimed = registry.resume(msg.resumeNodeId, msg.resumeSecret, token.key);
+    } else if (msg.resumeNodeId !== undefined && (await registry.has(msg.resumeNodeId))) {
+      claimed = await registry.resume(msg.resumeNodeId, msg.resumeSecret, token.key, info);
     } else {
       // Unknown id (e.g. forgotten since): a new one. Never the id asked for: ids are not chosen.
-      claimed = registry.register(token.key);
+      claimed = await registry.register(token.key, info);
     }
+    return { ...claimed, token };
+  }
+
+  /** @throws FedtuneError FT_ERR_LIMIT when the token already holds its cap of live sessions. */
+  private checkSessionCap(claimed: { id: string; token: TokenEntry }): void {
+    const { token } = claimed;
     // The session this replaces (same node) does not count against the cap.
     const replacing = this.sessions.get(claimed.id)?.token === token ? 1 : 0;
     if ((this.perToken.get(token.key) ?? 0) - replacing >= token.maxSessions) {
       throw new FedtuneError('FT_ERR_LIMIT', `token ${token.label} already has ${token.maxSessions} live sessions`);
     }
-    return { ...claimed, token };
   }
 
   private authFailed(address: string, reason: string): void {
     const { metrics, logger } = this.deps;
     metrics.authFailures.inc();
     const r = this.deps.authFailures.record(address);
-    if (r.log) logger.warn('authentication failed', { address, reason, ...(r.suppressed > 0 ? { moreSinceLastLine: r.suppressed } : {}), ...(r.backoffMs > 0 ? { backoffMs: r.backoffMs } : {}) });
+    if (r.log) {
+      const detail = { reason, ...(r.suppressed > 0 ? { moreSinceLastLine: r.suppressed } : {}), ...(r.backoffMs > 0 ? { backoffMs: r.backoffMs } : {}) };
+      logger.warn('authentication failed', { address, ...detail });
+      // Throttled like the log line: a flood of bad tokens cannot flood the store.
+      this.deps.audit?.({ kind: 'auth-failure', address, code: 'FT_ERR_AUTH', detail });
+    }
   }
 
   private inbound(): Inbound {

@@ -1,6 +1,9 @@
 // The error catalogue: every failure that crosses the wire has an FT_ERR_* code, a fixed message
 // and an HTTP-like status. Only code + message travel; never a stack trace.
 
+/** The longest detail an error keeps (the wire message is capped at 2,048 characters). */
+export const MAX_DETAIL = 512;
+
 /** Catalogue entry: the fixed public message and a status class. */
 export interface ErrorEntry {
   readonly status: number;
@@ -26,7 +29,10 @@ export const ERROR_CATALOGUE = {
   FT_ERR_DEADLINE: { status: 408, message: 'stage deadline passed' },
   FT_ERR_ROUND_ABORTED: { status: 409, message: 'round aborted' },
   FT_ERR_BUDGET: { status: 403, message: 'privacy budget exhausted' },
+  FT_ERR_DP_REFUSED: { status: 412, message: 'differential privacy the round requires was not applied' },
   FT_ERR_CONFIG: { status: 400, message: 'invalid configuration' },
+  FT_ERR_STORE: { status: 500, message: 'the coordinator store is unreadable, locked or inconsistent' },
+  FT_ERR_STORE_KEY: { status: 403, message: 'the at-rest key does not open the coordinator store' },
   FT_ERR_TRAINING: { status: 500, message: 'local training failed' },
   FT_ERR_INTERNAL: { status: 500, message: 'internal error' },
 } as const satisfies Record<`FT_ERR_${string}`, ErrorEntry>;
@@ -46,7 +52,9 @@ export class FedtuneError extends Error {
 
   constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
     const entry = ERROR_CATALOGUE[code];
-    super(detail === undefined ? entry.message : `${entry.message}: ${detail}`, options);
+    // A detail can quote hostile input (a 900,000-character key in a schema path): keep it short.
+    const short = detail !== undefined && detail.length > MAX_DETAIL ? `${detail.slice(0, MAX_DETAIL)}... (${detail.length} characters)` : detail;
+    super(short === undefined ? entry.message : `${entry.message}: ${short}`, options);
     this.name = 'FedtuneError';
     this.code = code;
     this.status = entry.status;
@@ -55,12 +63,12 @@ export class FedtuneError extends Error {
   /** Rebuilds an error received on the wire, keeping the sender's message. */
   static fromWire(wire: WireError): FedtuneError {
     const err = new FedtuneError(isErrorCode(wire.code) ? wire.code : 'FT_ERR_INTERNAL');
-    err.message = wire.message;
+    err.message = String(wire.message).slice(0, 2048);
     return err;
   }
 
   toWire(): WireError {
-    return { code: this.code, message: this.message };
+    return { code: this.code, message: this.message.slice(0, 2048) };
   }
 }
 

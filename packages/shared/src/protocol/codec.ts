@@ -60,6 +60,15 @@ export function decodeWith<S extends TSchema>(schema: S, frame: unknown, maxByte
   return value;
 }
 
+/**
+ * Encodes any value with the wire's msgpack settings and no schema check: what a hostile or buggy
+ * peer can put on the wire (fuzzers and attack tests use it; the protocol never does).
+ */
+export function encodeUnchecked(value: unknown): Uint8Array {
+  const packed = packr.pack(value);
+  return new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
+}
+
 /** Decodes only far enough to read a frame as a plain object (for the version check at hello). */
 export function peekObject(frame: unknown, maxBytes = MAX_FRAME_BYTES): Record<string, unknown> | null {
   if (!(frame instanceof Uint8Array) || frame.byteLength > maxBytes) return null;

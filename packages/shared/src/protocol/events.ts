@@ -32,6 +32,7 @@ export interface ServerToClientEvents {
   'round:evaluate': (frame: Frame<M.EvaluateInstruction>) => void;
   'round:end': (frame: Frame<M.RoundEnd>) => void;
   'training:finished': (frame: Frame<M.TrainingFinished>) => void;
+  'coordinator:restarting': (frame: Frame<M.CoordinatorRestarting>) => void;
   'fedtune:error': (frame: Frame<M.ErrorNotice>) => void;
   'secagg:setup': (frame: Frame<S.SecAggSetup>) => void;
   'secagg:share-keys-request': (frame: Frame<S.ShareKeysRequest>) => void;
@@ -56,6 +57,7 @@ export const MESSAGE_SCHEMAS = {
   'round:evaluate': { request: M.EvaluateInstruction },
   'round:end': { request: M.RoundEnd },
   'training:finished': { request: M.TrainingFinished },
+  'coordinator:restarting': { request: M.CoordinatorRestarting },
   'fedtune:error': { request: M.ErrorNotice },
   'secagg:setup': { request: S.SecAggSetup },
   'secagg:advertise-keys': { request: S.AdvertiseKeysMsg, reply: M.AckReply },

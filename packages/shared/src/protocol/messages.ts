@@ -70,6 +70,11 @@ export const Hello = Type.Object({
    * and a signature over helloTranscript(challenge nonce, node id).
    */
   identity: Type.Optional(Type.Object({ nodeId: NodeIdT, signature: ExactBytesT(64) })),
+  /**
+   * The tensor layout of the node's federated weights, so a node whose model differs from the
+   * federation's (another --classes, another base) is told why at hello, not after a failed round.
+   */
+  layout: Type.Optional(Type.Array(TensorSpecSchema, { maxItems: MAX_TENSORS })),
 });
 export type Hello = Static<typeof Hello>;
 
@@ -155,13 +160,40 @@ export const UpdateChunk = Type.Object({
 });
 export type UpdateChunk = Static<typeof UpdateChunk>;
 
+/**
+ * What a node says it applied in a DP round, so the coordinator counts only updates made as the
+ * round required (a node that cannot apply the mode refuses the round instead). Fixed protocol
+ * fields only: the round's own parameters echoed back, and for local-sgd the node's epsilon.
+ */
+export const DpAttestation = Type.Object({
+  mode: Type.Union([Type.Literal('central'), Type.Literal('distributed'), Type.Literal('local-sgd')]),
+  /** The L2 clip applied: to the update (central, distributed) or to each record's gradient (local-sgd). */
+  l2Clip: Type.Number({ exclusiveMinimum: 0 }),
+  /** local-sgd: the noise multiplier the node's DP-SGD steps are accounted at. */
+  noiseMultiplier: Type.Optional(Type.Number({ minimum: 0 })),
+  /** distributed: the variance of the integer noise the node added, in ring units squared. */
+  localVariance: Type.Optional(Type.Number({ minimum: 0 })),
+  /** local-sgd: the node's own record-level epsilon so far, at `delta`. */
+  epsilon: Type.Optional(Type.Number({ minimum: 0 })),
+  delta: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
+});
+export type DpAttestation = Static<typeof DpAttestation>;
+
 /** Sent before the chunks: the coordinator learns the weight and, for init, the layout up front. */
 export const FitBegin = Type.Object({
   round: Round,
+  /** Examples trained on, for example weighting; 0 under DP (weights are uniform and the count is private). */
   numExamples: Count,
   metrics: Metrics,
+  /** Present in a DP round: what the node applied. */
+  dp: Type.Optional(DpAttestation),
   /** For an init task: the tensor layout of the weights just streamed. */
   tensors: Type.Optional(Type.Array(TensorSpecSchema, { maxItems: MAX_TENSORS })),
+  /**
+   * For an init task: what the weights are, for exports (e.g. `format: fedtune-lora`, the LoRA
+   * rank, alpha and targets, the base model's name and hash). Never data.
+   */
+  modelInfo: Type.Optional(Type.Record(Key, Str(256), { maxProperties: 16, additionalProperties: false })),
 });
 export type FitBegin = Static<typeof FitBegin>;
 
@@ -199,8 +231,24 @@ export type RoundEnd = Static<typeof RoundEnd>;
 export const TrainingFinished = Type.Object({
   reason: Str(2048),
   modelVersion: Type.Union([ModelVersion, Type.Null()]),
+  /**
+   * `completed`: every configured round ran and completed; `incomplete`: training ended short of
+   * that (rounds aborted, the privacy budget); `failed`: the engine could not run rounds. Absent
+   * from coordinators before it: read as completed.
+   */
+  status: Type.Optional(Type.Union([Type.Literal('completed'), Type.Literal('incomplete'), Type.Literal('failed')])),
+  completedRounds: Type.Optional(Count),
+  rounds: Type.Optional(Count),
 });
 export type TrainingFinished = Static<typeof TrainingFinished>;
+
+/** A graceful stop that is not the end of training: nodes keep their state and reconnect. */
+export const CoordinatorRestarting = Type.Object({
+  reason: Str(2048),
+  /** When to start trying again, in ms (nodes add jitter and back off from there). */
+  retryAfterMs: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
+});
+export type CoordinatorRestarting = Static<typeof CoordinatorRestarting>;
 
 export const ErrorNotice = WireErrorSchema;
 export type ErrorNotice = Static<typeof ErrorNotice>;

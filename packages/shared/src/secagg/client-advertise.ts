@@ -10,9 +10,10 @@ import { validateMessage } from './validate.js';
 
 /**
  * Accepts the coordinator's setup and answers with this node's public keys.
- * The client refuses a threshold below {@link minThreshold} (in active mode t <= k/2, where a lying
- * coordinator could collect both shares of a node from two halves of its neighbours; a single
- * share in any mode) or above k, and, when it holds an identity, a passive setup.
+ * The client refuses a threshold below {@link minThreshold} (t <= k/2, where a coordinator that
+ * lies about dropouts could collect both shares of this node from two halves of its neighbours,
+ * unless the node opted in to trusting dropout reports, and then a single share) or above k, and,
+ * when it holds an identity, a passive setup. The rule is the node's own, never the setup's.
  * @throws FedtuneError FT_ERR_STAGE out of order; FT_ERR_MALFORMED for a setup that fails its
  * schema, names another node, or has unsorted/duplicate neighbours; FT_ERR_CONFIG for a weak
  * threshold or a mode the client will not run.
@@ -30,9 +31,10 @@ export function clientAdvertiseKeys(
   if (nb.includes(state.nodeId)) throw new FedtuneError('FT_ERR_MALFORMED', 'setup lists the node as its own neighbour');
   for (let i = 1; i < nb.length; i++) if (!(nb[i - 1]! < nb[i]!)) throw new FedtuneError('FT_ERR_MALFORMED', 'setup.neighbours must be sorted');
   const k = nb.length;
-  const least = minThreshold(k, setup.activeMode);
+  const trust = state.trustDropoutReports && !setup.activeMode;
+  const least = minThreshold(k, trust);
   if (setup.threshold < least || setup.threshold > k) {
-    throw new FedtuneError('FT_ERR_CONFIG', `threshold ${setup.threshold} must be in [${least}, ${k}] for k = ${k} neighbours${setup.activeMode ? ' in active mode' : ''}`);
+    throw new FedtuneError('FT_ERR_CONFIG', `threshold ${setup.threshold} must be in [${least}, ${k}] for k = ${k} neighbours${trust ? ' (dropout reports trusted)' : ' (t > k/2: this node does not trust the coordinator\'s dropout reports)'}`);
   }
   if (state.identity !== undefined && !setup.activeMode) throw new FedtuneError('FT_ERR_CONFIG', 'this node runs secure aggregation in active mode only');
   if (setup.activeMode && state.identity === undefined) throw new FedtuneError('FT_ERR_CONFIG', 'active mode needs an enrolled identity');

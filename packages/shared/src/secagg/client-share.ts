@@ -5,6 +5,7 @@ import { type SecAggClientState, type SecAggEnv, assertUniqueIds, enterStage } f
 import { advertiseTranscript, ed25519Verify, sealBox, shareBoxKeys } from './keys.js';
 import { type NeighbourKeys, type ShareKeysMsg, ShareKeysRequest } from './messages.js';
 import { shamirSplit } from './shamir.js';
+import { seedCommitment, shareCommitment } from './share-commitment.js';
 import { encodeSharePlaintext } from './share-message.js';
 import { validateMessage } from './validate.js';
 
@@ -64,8 +65,18 @@ export function clientShareKeys(
   });
   const boxKeys = shareBoxKeys(env.crypto, cKeys.secretKey, peers, setup.round, state.nodeId);
   const shares: ShareKeysMsg['shares'] = peers.map(({ id: v, x }, i) => {
-    const plaintext = encodeSharePlaintext({ from: state.nodeId, to: v, round: setup.round, x, bShare: bShares[x - 1]!.y, sShare: sShares[x - 1]!.y });
-    return { to: v, ciphertext: sealBox(boxKeys[i]!, plaintext, env.rng) };
+    const bShare = bShares[x - 1]!.y;
+    const sShare = sShares[x - 1]!.y;
+    const bNonce = env.rng.bytes(32);
+    const sNonce = env.rng.bytes(32);
+    const plaintext = encodeSharePlaintext({ from: state.nodeId, to: v, round: setup.round, x, bShare, sShare, bNonce, sNonce });
+    return {
+      to: v,
+      ciphertext: sealBox(boxKeys[i]!, plaintext, env.rng),
+      commitB: shareCommitment(env.crypto, setup.round, state.nodeId, x, 'b', bNonce, bShare),
+      commitS: shareCommitment(env.crypto, setup.round, state.nodeId, x, 's', sNonce, sShare),
+    };
   });
-  return { state: { ...state, stage: 'MaskedInput', neighbourKeys, selfSeed }, message: { round: setup.round, shares } };
+  const message = { round: setup.round, shares, seedCommitment: seedCommitment(env.crypto, setup.round, state.nodeId, selfSeed) };
+  return { state: { ...state, stage: 'MaskedInput', neighbourKeys, selfSeed }, message };
 }

@@ -31,6 +31,8 @@ export interface SecAggClientState {
   readonly identity: Ed25519KeyPair | undefined;
   /** Enrolled identity public keys of other nodes (active mode). */
   readonly identityKeys: ReadonlyMap<string, Uint8Array> | undefined;
+  /** Opt-in: this node trusts the coordinator's dropout reports and accepts thresholds t <= k/2. */
+  readonly trustDropoutReports: boolean;
   readonly setup: SecAggSetup | undefined;
   /** c_u: X25519 pair for share encryption. */
   readonly cKeys: X25519KeyPair | undefined;
@@ -54,6 +56,12 @@ export interface SecAggClientOptions {
   identity?: Ed25519KeyPair;
   /** Enrolled identity public keys by node id, from enrollment, not from the coordinator. */
   identityKeys?: ReadonlyMap<string, Uint8Array>;
+  /**
+   * Opt-in: trust the coordinator to report dropouts truly (honest-but-curious), accepting
+   * thresholds down to 2. Default false: refuse t <= k/2, so a coordinator that tells some
+   * neighbours "survived" and others "dropped" cannot collect both of this node's secrets.
+   */
+  trustDropoutReports?: boolean;
 }
 
 /**
@@ -75,11 +83,13 @@ export function createSecAggClient(options: SecAggClientOptions): SecAggClientSt
       assertBytes(`identityKeys[${id}]`, pk, 32);
     }
   }
+  if (options.trustDropoutReports !== undefined && typeof options.trustDropoutReports !== 'boolean') throw new TypeError('trustDropoutReports must be a boolean');
   return {
     stage: 'AdvertiseKeys',
     nodeId: options.nodeId,
     identity: options.identity,
     identityKeys: options.identityKeys,
+    trustDropoutReports: options.trustDropoutReports === true,
     setup: undefined,
     cKeys: undefined,
     sKeys: undefined,
@@ -94,7 +104,7 @@ export function createSecAggClient(options: SecAggClientOptions): SecAggClientSt
 
 /** Drops every secret: what a client keeps after an abort or after Unmask. */
 export function clientAbort(state: SecAggClientState): SecAggClientState {
-  return { ...createSecAggClient({ nodeId: state.nodeId }), identity: state.identity, identityKeys: state.identityKeys, stage: 'Done' };
+  return { ...createSecAggClient({ nodeId: state.nodeId }), identity: state.identity, identityKeys: state.identityKeys, trustDropoutReports: state.trustDropoutReports, stage: 'Done' };
 }
 
 /** Stage and round gate shared by the client stage functions. @throws FedtuneError FT_ERR_STAGE / FT_ERR_STALE_ROUND. */

@@ -13,8 +13,10 @@ import { validateMessage } from './validate.js';
  * dropped, leaves a neighbour that shared keys unclassified, or calls a node dropped that never
  * shared keys with this one; a second request is out of stage. In active mode the survivor set
  * must equal the one this node signed and carry at least t valid neighbour signatures on it.
- * @throws FedtuneError FT_ERR_STAGE out of order; FT_ERR_STALE_ROUND; FT_ERR_MALFORMED as above or
- * for a sealed share that fails to open or names the wrong sender, recipient or round;
+ * A sealed share that fails to open or names the wrong sender, recipient or round (its sender
+ * advertised keys it does not hold, or sealed garbage) is not fatal: the other shares are revealed
+ * and the sender is named in `complaints`, so the coordinator can blame it.
+ * @throws FedtuneError FT_ERR_STAGE out of order; FT_ERR_STALE_ROUND; FT_ERR_MALFORMED as above;
  * FT_ERR_AUTH for a forged signature; FT_ERR_ROUND_ABORTED for fewer than t survivors or signatures.
  */
 export function clientUnmask(state: SecAggClientState, request: UnmaskRequest, env: SecAggEnv): { state: SecAggClientState; message: UnmaskMsg } {
@@ -35,16 +37,24 @@ export function clientUnmask(state: SecAggClientState, request: UnmaskRequest, e
   if (setup.activeMode) checkSignatures(state, request, survivors);
 
   const shares: RevealedShare[] = [];
+  const complaints: string[] = [];
   const senders = [...received.keys()];
   const boxKeys = shareBoxKeys(env.crypto, cKeys.secretKey, senders.map((v) => ({ id: v, publicKey: neighbourKeys.get(v)!.cPk })), setup.round, state.nodeId);
   for (const [i, v] of senders.entries()) {
-    const plain = decodeSharePlaintext(openBox(boxKeys[i]!, received.get(v)!));
-    if (plain.from !== v || plain.to !== state.nodeId || plain.round !== setup.round) {
-      throw new FedtuneError('FT_ERR_MALFORMED', `sealed share from ${v} is addressed otherwise`);
+    let plain;
+    try {
+      plain = decodeSharePlaintext(openBox(boxKeys[i]!, received.get(v)!));
+    } catch {
+      complaints.push(v);
+      continue;
     }
-    shares.push(survivors.has(v) ? { owner: v, kind: 'b', x: plain.x, y: plain.bShare } : { owner: v, kind: 's', x: plain.x, y: plain.sShare });
+    if (plain.from !== v || plain.to !== state.nodeId || plain.round !== setup.round) {
+      complaints.push(v);
+      continue;
+    }
+    shares.push(survivors.has(v) ? { owner: v, kind: 'b', x: plain.x, y: plain.bShare, nonce: plain.bNonce } : { owner: v, kind: 's', x: plain.x, y: plain.sShare, nonce: plain.sNonce });
   }
-  return { state: clientAbort(state), message: { round: setup.round, shares } };
+  return { state: clientAbort(state), message: { round: setup.round, shares, ...(complaints.length > 0 ? { complaints } : {}) } };
 }
 
 function checkSignatures(state: SecAggClientState, request: UnmaskRequest, survivors: Set<string>): void {

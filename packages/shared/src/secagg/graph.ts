@@ -7,8 +7,11 @@ import { MAX_SHARES } from './shamir.js';
 
 /** Cohorts up to this size always use the complete graph (Bonawitz et al. 2017 all-to-all). */
 export const ALL_TO_ALL_MAX = 32;
-/** The most neighbours a node may have: each neighbour holds one GF(2^8) share (x in 1..255). */
-export const MAX_DEGREE = MAX_SHARES;
+/**
+ * The most neighbours a node may have. Shamir over GF(65537) allows 65,535 shares; the bound is
+ * what keeps one ShareKeys message (a sealed share per neighbour) inside one frame.
+ */
+export const MAX_DEGREE = Math.min(MAX_SHARES, 1024);
 
 /** Neighbour lists, each sorted, symmetric, without self-loops. */
 export type Neighbourhoods = ReadonlyMap<string, readonly string[]>;
@@ -16,7 +19,7 @@ export type Neighbourhoods = ReadonlyMap<string, readonly string[]>;
 /**
  * The Harary graph H_{k,n} (k even) over `ids`: the ids are shuffled onto a ring with `rng` and
  * each is joined to the k/2 nearest on either side. k >= n - 1 gives the complete graph.
- * @throws TypeError / RangeError for duplicate or bad ids, or k odd, < 2, or > 255.
+ * @throws TypeError / RangeError for duplicate or bad ids, or k odd, < 2, or > MAX_DEGREE.
  */
 export function hararyGraph(ids: readonly string[], k: number, rng: RandomSource): Neighbourhoods {
   if (!Array.isArray(ids)) throw new TypeError('ids must be an array of strings');
@@ -55,22 +58,44 @@ export function assertNeighbourhoods(graph: Neighbourhoods): void {
   }
 }
 
-// log of C(k, i) p^i (1-p)^(k-i), summed in log space for the tails below.
-function logBinomPmf(k: number, i: number, p: number): number {
-  if (p === 0) return i === 0 ? 0 : -Infinity;
-  if (p === 1) return i === k ? 0 : -Infinity;
+/** P[Bin(k, p) = i] for i = 0..k, from log C(k, i) accumulated term by term (no overflow). */
+function binomialPmf(k: number, p: number): Float64Array {
+  const out = new Float64Array(k + 1);
+  if (p === 0 || p === 1) {
+    out[p === 0 ? 0 : k] = 1;
+    return out;
+  }
+  const lp = Math.log(p);
+  const lq = Math.log1p(-p);
   let lc = 0;
-  for (let j = 1; j <= i; j++) lc += Math.log(k - i + j) - Math.log(j);
-  return lc + i * Math.log(p) + (k - i) * Math.log1p(-p);
+  for (let i = 0; i <= k; i++) {
+    if (i > 0) lc += Math.log(k - i + 1) - Math.log(i);
+    out[i] = Math.exp(lc + i * lp + (k - i) * lq);
+  }
+  return out;
+}
+
+/** upper[m] = P[Bin(k, p) >= m] for m = 0..k+1 (summed from the small end of the tail). */
+function upperTails(k: number, p: number): Float64Array {
+  const pmf = binomialPmf(k, p);
+  const upper = new Float64Array(k + 2);
+  for (let m = k; m >= 0; m--) upper[m] = Math.min(1, upper[m + 1]! + pmf[m]!);
+  return upper;
+}
+
+/** lower[m] = P[Bin(k, p) < m] for m = 0..k+1. */
+function lowerTails(k: number, p: number): Float64Array {
+  const pmf = binomialPmf(k, p);
+  const lower = new Float64Array(k + 2);
+  for (let m = 1; m <= k + 1; m++) lower[m] = Math.min(1, lower[m - 1]! + pmf[m - 1]!);
+  return lower;
 }
 
 /** P[Bin(k, p) >= m]. */
 export function binomialUpperTail(k: number, p: number, m: number): number {
   if (m <= 0) return 1;
   if (m > k) return 0;
-  let s = 0;
-  for (let i = m; i <= k; i++) s += Math.exp(logBinomPmf(k, i, p));
-  return Math.min(1, s);
+  return upperTails(k, p)[m]!;
 }
 
 export interface GraphParamsOptions {
@@ -85,17 +110,20 @@ export interface GraphParamsOptions {
   /** Correctness: an abort for want of live neighbours has probability <= 2^-correctnessBits; default 20. */
   correctnessBits?: number;
   /**
-   * Threat model. false (default): honest-but-curious coordinator, which reports dropouts truly,
-   * so a node leaks only if t of its neighbours are corrupt. true: a coordinator that may lie about
-   * who dropped (active mode), so c corrupt neighbours suffice once c >= 2t - k.
+   * Threat model. false (default): the coordinator may lie about who dropped, telling some of a
+   * node's neighbours it survived and the others it dropped; each honest neighbour reveals one kind
+   * of share, so the node's two secrets leak only once c >= 2t - k of its neighbours collude, and
+   * t > k/2. true (an explicit opt-in): the coordinator is trusted to report dropouts truly
+   * (honest-but-curious), so a node leaks only if t of its neighbours are corrupt, and t may sit
+   * at k/2 or below.
    */
-  activeMode?: boolean;
+  trustDropoutReports?: boolean;
 }
 
 export interface GraphParams {
   /** Degree: each node's number of neighbours (n - 1 when allToAll). */
   readonly k: number;
-  /** Shamir threshold, k/2 < t <= k. */
+  /** Shamir threshold: k/2 < t <= k, unless dropout reports are trusted. */
   readonly t: number;
   readonly allToAll: boolean;
   /** log2 of the union bound on the chance the coordinator can rebuild a node's secrets. */
@@ -105,41 +133,43 @@ export interface GraphParams {
 }
 
 /**
- * The smallest threshold a node accepts for k neighbours. Active mode: t > k/2, so a coordinator
- * that lies about who dropped cannot collect t shares of both kinds from two halves of the
- * neighbours. Honest-but-curious: t >= 2 (one share alone never reveals a secret), since that
- * coordinator reports dropouts truly and never asks for both (Bonawitz et al. 2017 §6.2 needs only
- * t above the number of colluding nodes). A complete graph of two nodes (k = 1) takes t = 1.
+ * The smallest threshold a node accepts for k neighbours. By default t > k/2: a coordinator that
+ * lies about who dropped cannot collect t shares of both kinds (the self-mask seed's from
+ * neighbours told "survived", the mask key's from those told "dropped") from the two halves of an
+ * honest neighbourhood, because no honest node reveals both for one owner. Only when the node
+ * trusts the coordinator's dropout reports (honest-but-curious: it never asks for both) is t >= 2
+ * enough (one share alone never reveals a secret; Bonawitz et al. 2017 §6.2 need only t above the
+ * colluding nodes). A complete graph of two nodes (k = 1) takes t = 1.
  */
-export function minThreshold(k: number, activeMode: boolean): number {
-  return activeMode ? Math.floor(k / 2) + 1 : Math.min(2, k);
+export function minThreshold(k: number, trustDropoutReports: boolean): number {
+  return trustDropoutReports ? Math.min(2, k) : Math.floor(k / 2) + 1;
 }
 
-function bounds(n: number, k: number, t: number, delta: number, gamma: number, active: boolean): { leak: number; abort: number } {
+function bounds(n: number, k: number, t: number, delta: number, gamma: number, trust: boolean): { leak: number; abort: number } {
   // Leak, honest-but-curious: the coordinator learns a node's secret only from t corrupt neighbours.
   // Leak, lying coordinator: honest neighbours each reveal one kind of share, so t of both kinds
   // needs c + (k - c) >= 2t - c corrupt ones, i.e. c >= 2t - k.
-  const leak = n * binomialUpperTail(k, gamma, active ? 2 * t - k : t);
+  const leak = n * upperTails(k, gamma)[Math.max(0, Math.min(k + 1, trust ? t : 2 * t - k))]!;
   // Abort: a node needs t of its k neighbours alive at Unmask.
-  const abort = n * (1 - binomialUpperTail(k, 1 - delta, t));
+  const abort = n * lowerTails(k, 1 - delta)[t]!;
   return { leak: Math.log2(Math.max(leak, Number.MIN_VALUE)), abort: Math.log2(Math.max(abort, Number.MIN_VALUE)) };
 }
 
 /**
  * Chooses degree k and threshold t. Above {@link ALL_TO_ALL_MAX} it takes the smallest even k for
- * which some t in [{@link minThreshold}(k, activeMode), k] has n * P[Bin(k, gamma) >= t] (active
- * mode: >= 2t - k) <= 2^-securityBits and n * P[Bin(k, 1 - delta) < t] <= 2^-correctnessBits (union
- * bounds over nodes, after Bell et al. 2020 §4), and the smallest such t (the most dropout-tolerant).
- * Honest-but-curious, t may be k/2 or less, as in the semi-honest parameters of Bell et al. and of
- * Google's SecAgg+ graph-parameter finder (fcp/secagg/server/graph_parameter_finder.cc: t just
- * above the adversarial neighbours); active mode keeps t > k/2. Small cohorts, or when no such
- * k < n - 1 exists, use the complete graph with the
- * deterministic threshold that ceil(gamma * n) colluders can never reach: t = max(floor(k/2) + 1,
- * colluders + 1), or in active mode t = floor((k + colluders) / 2) + 1 (the coordinator plus the
- * colluders can never hold t shares of both kinds for one node). The log2 bounds then are the
- * binomial estimates only, for comparison.
- * @throws TypeError / RangeError for bad options, or when no k <= 255 meets the bounds and the cohort
- * is too large for the complete graph, or when the deterministic threshold would exceed n - 1.
+ * which some t in [{@link minThreshold}(k, trust), k] has n * P[Bin(k, gamma) >= 2t - k] (trusted
+ * dropout reports: >= t) <= 2^-securityBits and n * P[Bin(k, 1 - delta) < t] <= 2^-correctnessBits
+ * (union bounds over nodes, after Bell et al. 2020 §4), and the smallest such t (the most
+ * dropout-tolerant). With trusted dropout reports t may be k/2 or less, as in the semi-honest
+ * parameters of Bell et al. and of Google's SecAgg+ graph-parameter finder
+ * (fcp/secagg/server/graph_parameter_finder.cc: t just above the adversarial neighbours); by
+ * default t > k/2. Small cohorts, or when no such k < n - 1 exists, use the complete graph with the
+ * deterministic threshold that ceil(gamma * n) colluders can never reach: t = floor((k +
+ * colluders) / 2) + 1 (the coordinator plus the colluders can never hold t shares of both kinds for
+ * one node), or with trusted dropout reports t = max(floor(k/2) + 1, colluders + 1). The log2
+ * bounds then are the binomial estimates only, for comparison.
+ * @throws TypeError / RangeError for bad options, or when no k <= MAX_DEGREE meets the bounds and
+ * the cohort is too large for the complete graph, or when the deterministic threshold would exceed n - 1.
  */
 export function chooseGraphParams(options: GraphParamsOptions): GraphParams {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
@@ -151,14 +181,17 @@ export function chooseGraphParams(options: GraphParamsOptions): GraphParams {
   assertNumber('securityBits', sigma, 1, 256);
   assertNumber('correctnessBits', eta, 1, 256);
   const { n, dropoutRate: delta, corruptionRate: gamma } = options;
-  const active = options.activeMode ?? false;
-  if (typeof active !== 'boolean') throw new TypeError('activeMode must be a boolean');
+  const trust = options.trustDropoutReports ?? false;
+  if (typeof trust !== 'boolean') throw new TypeError('trustDropoutReports must be a boolean');
   if (n > ALL_TO_ALL_MAX) {
     for (let k = 2; k < Math.min(n - 1, MAX_DEGREE + 1); k += 2) {
-      for (let t = minThreshold(k, active); t <= k; t++) {
-        const b = bounds(n, k, t, delta, gamma, active);
-        if (b.leak > -sigma) continue;
-        if (b.abort <= -eta) return { k, t, allToAll: false, log2LeakBound: b.leak, log2AbortBound: b.abort };
+      const upper = upperTails(k, gamma);
+      const lower = lowerTails(k, 1 - delta);
+      for (let t = minThreshold(k, trust); t <= k; t++) {
+        const leak = Math.log2(Math.max(n * upper[Math.max(0, trust ? t : 2 * t - k)]!, Number.MIN_VALUE));
+        if (leak > -sigma) continue;
+        const abort = Math.log2(Math.max(n * lower[t]!, Number.MIN_VALUE));
+        if (abort <= -eta) return { k, t, allToAll: false, log2LeakBound: leak, log2AbortBound: abort };
         break; // larger t only raises the abort bound
       }
     }
@@ -166,8 +199,8 @@ export function chooseGraphParams(options: GraphParamsOptions): GraphParams {
   const k = n - 1;
   if (k > MAX_DEGREE) throw new RangeError(`no degree k <= ${MAX_DEGREE} meets the bounds for n = ${n}, dropout ${delta}, corruption ${gamma}`);
   const colluders = Math.ceil(gamma * n);
-  const t = active ? Math.floor((k + colluders) / 2) + 1 : Math.max(Math.floor(k / 2) + 1, colluders + 1);
+  const t = trust ? Math.max(Math.floor(k / 2) + 1, colluders + 1) : Math.floor((k + colluders) / 2) + 1;
   if (t > k) throw new RangeError(`cohort of ${n} cannot tolerate ${colluders} colluders: threshold ${t} exceeds ${k} neighbours`);
-  const b = bounds(n, k, t, delta, gamma, active);
+  const b = bounds(n, k, t, delta, gamma, trust);
   return { k, t, allToAll: true, log2LeakBound: b.leak, log2AbortBound: b.abort };
 }

@@ -9,6 +9,7 @@ export * from './graph.js';
 export * from './stages.js';
 export * from './messages.js';
 export * from './share-message.js';
+export * from './share-commitment.js';
 export * from './client-state.js';
 export * from './client-advertise.js';
 export * from './client-share.js';

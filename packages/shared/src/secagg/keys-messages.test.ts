@@ -7,7 +7,9 @@ import { CHUNK_ELEMENTS } from '../protocol/limits.js';
 import { createSecAggClient } from './client-state.js';
 import { clientMaskChunk } from './client-masked-input.js';
 import { ed25519KeyPairFromSeed, ed25519Sign, ed25519Verify, openBox, sealBox, shareBoxKey, x25519, x25519KeyPair } from './keys.js';
+import { MAX_DEGREE } from './graph.js';
 import * as M from './messages.js';
+import { SHARE_BYTES } from './shamir.js';
 import { decodeSharePlaintext, encodeSharePlaintext } from './share-message.js';
 import { createSecAggServer } from './server-state.js';
 
@@ -48,14 +50,14 @@ describe('share boxes', () => {
 
 describe('share plaintext', () => {
   it('round trips and refuses malformed bytes', () => {
-    const p = { from: 'node-1', to: 'node-2', round: 77, x: 5, bShare: rng.bytes(32), sShare: rng.bytes(32) };
+    const p = { from: 'node-1', to: 'node-2', round: 77, x: 300, bShare: rng.bytes(SHARE_BYTES), sShare: rng.bytes(SHARE_BYTES), bNonce: rng.bytes(32), sNonce: rng.bytes(32) };
     const back = decodeSharePlaintext(encodeSharePlaintext(p));
     expect(back).toEqual(p);
     const enc = encodeSharePlaintext(p);
     expect(() => decodeSharePlaintext(enc.subarray(0, enc.length - 1))).toThrow(/does not parse/);
     expect(() => decodeSharePlaintext(new Uint8Array(3))).toThrow(/does not parse/);
-    for (const bad of [...HOSTILE, 0, 256]) expect(() => encodeSharePlaintext({ ...p, x: bad })).toThrow(RangeError);
-    expect(() => encodeSharePlaintext({ ...p, bShare: new Uint8Array(31) })).toThrow(RangeError);
+    for (const bad of [...HOSTILE, 0, 65_536]) expect(() => encodeSharePlaintext({ ...p, x: bad })).toThrow(RangeError);
+    expect(() => encodeSharePlaintext({ ...p, bShare: new Uint8Array(32) })).toThrow(RangeError);
     expect(encodeSharePlaintext({ ...p, from: 'x'.repeat(64), to: 'y'.repeat(64) }).length).toBeLessThanOrEqual(M.SHARE_PLAINTEXT_MAX_BYTES);
   });
 });
@@ -66,13 +68,13 @@ describe('wire schemas', () => {
     ['setup', M.SecAggSetup, { round: 1, nodeId: 'a', neighbours: ['b', 'c'], threshold: 2, bits: 32, vectorLength: 10, chunkElements: 10, activeMode: false }],
     ['advertise', M.AdvertiseKeysMsg, { round: 1, cPk: k32(), sPk: k32(), signature: rng.bytes(64) }],
     ['share request', M.ShareKeysRequest, { round: 1, keys: [{ nodeId: 'b', cPk: k32(), sPk: k32() }] }],
-    ['shares', M.ShareKeysMsg, { round: 1, shares: [{ to: 'b', ciphertext: rng.bytes(M.SHARE_CIPHERTEXT_MAX_BYTES) }] }],
+    ['shares', M.ShareKeysMsg, { round: 1, shares: [{ to: 'b', ciphertext: rng.bytes(M.SHARE_CIPHERTEXT_MAX_BYTES), commitB: k32(), commitS: k32() }], seedCommitment: k32() }],
     ['masked request', M.MaskedInputRequest, { round: 1, shares: [{ from: 'b', ciphertext: rng.bytes(100) }] }],
     ['chunk', M.MaskedInputChunkMsg, { round: 1, chunkIndex: 0, data: new Uint32Array(CHUNK_ELEMENTS) }],
     ['consistency request', M.ConsistencyRequest, { round: 1, survivors: ['a', 'b'] }],
     ['consistency', M.ConsistencyMsg, { round: 1, signature: rng.bytes(64) }],
     ['unmask request', M.UnmaskRequest, { round: 1, survivors: ['a'], dropped: ['b'], signatures: [{ nodeId: 'a', signature: rng.bytes(64) }] }],
-    ['unmask', M.UnmaskMsg, { round: 1, shares: [{ owner: 'b', kind: 's', x: 3, y: k32() }] }],
+    ['unmask', M.UnmaskMsg, { round: 1, shares: [{ owner: 'b', kind: 's', x: 3000, y: rng.bytes(SHARE_BYTES), nonce: k32() }] }],
     ['abort', M.SecAggAbort, { round: 1, reason: 'too few' }],
   ];
   for (const [name, schema, value] of examples) {
@@ -92,13 +94,15 @@ describe('wire schemas', () => {
       [M.MaskedInputChunkMsg, { round: 1, chunkIndex: 0, data: new Int32Array(4) }],
       [M.MaskedInputChunkMsg, { round: 1.5, chunkIndex: 0, data: new Uint32Array(4) }],
       [M.MaskedInputChunkMsg, { round: 1, chunkIndex: -1, data: new Uint32Array(4) }],
-      [M.ShareKeysRequest, { round: 1, keys: Array.from({ length: 256 }, (_, i) => ({ nodeId: `n${i}`, cPk: k32(), sPk: k32() })) }],
+      [M.ShareKeysRequest, { round: 1, keys: Array.from({ length: MAX_DEGREE + 1 }, (_, i) => ({ nodeId: `n${i}`, cPk: k32(), sPk: k32() })) }],
       [M.UnmaskMsg, { round: 1, shares: [{ owner: 'b', kind: 'both', x: 3, y: k32() }] }],
       [M.UnmaskMsg, { round: 1, shares: [{ owner: 'b', kind: 'b', x: 0, y: k32() }] }],
       [M.ConsistencyRequest, { round: 1, survivors: Array.from({ length: M.MAX_SECAGG_COHORT + 1 }, (_, i) => `n${i}`) }],
       [M.ConsistencyMsg, { round: 1, signature: rng.bytes(63) }],
       [M.AdvertiseKeysMsg, { round: 1, cPk: rng.bytes(31), sPk: k32() }],
       [M.UnmaskMsg, { round: 1, shares: [{ owner: 'b', kind: 'b', x: 1, y: rng.bytes(33) }] }],
+      [M.UnmaskMsg, { round: 1, shares: [{ owner: 'b', kind: 'b', x: 1, y: k32() }] }],
+      [M.UnmaskMsg, { round: 1, shares: [{ owner: 'b', kind: 'b', x: 65_536, y: rng.bytes(SHARE_BYTES) }] }],
       [M.SecAggSetup, { round: 1, nodeId: 'a', neighbours: [], threshold: 1, bits: 33, vectorLength: 10, chunkElements: 10, activeMode: false }],
     ];
     for (const [schema, value] of bad) expect(() => encodeWith(schema, value as never)).toThrow(/refusing to encode/);

@@ -5,11 +5,12 @@ import { CHUNK_ELEMENTS, MAX_MODEL_ELEMENTS } from '../protocol/limits.js';
 import { BytesT, ExactBytesT, Uint32ArrayT } from '../protocol/typed-arrays.js';
 import { MAX_DEGREE } from './graph.js';
 import { SEAL_NONCE_BYTES, SEAL_OVERHEAD_BYTES } from './keys.js';
+import { MAX_SHARES, SHARE_BYTES } from './shamir.js';
 
 /** The most nodes in one secure-aggregation cohort (the survivor list must fit one frame). */
 export const MAX_SECAGG_COHORT = 8_192;
-/** Plaintext of one share message: header with two ids (2 + 64 + 2 + 64), round, x, two 32-byte shares. */
-export const SHARE_PLAINTEXT_MAX_BYTES = 1 + 2 + 64 * 4 + 2 + 4 + 1 + 64;
+/** Plaintext of one share message: version, two length-prefixed ids (64 characters, up to 4 UTF-8 bytes each), round, 16-bit x, two shares and their two 32-byte commitment nonces. */
+export const SHARE_PLAINTEXT_MAX_BYTES = 1 + 2 * (2 + 64 * 4) + 4 + 2 + 2 * SHARE_BYTES + 2 * 32;
 /** Largest sealed share message. */
 export const SHARE_CIPHERTEXT_MAX_BYTES = SEAL_NONCE_BYTES + SEAL_OVERHEAD_BYTES + SHARE_PLAINTEXT_MAX_BYTES;
 
@@ -77,7 +78,21 @@ export const ShareKeysRequest = Type.Object({ round: Round, keys: Type.Array(Nei
 export type ShareKeysRequest = Static<typeof ShareKeysRequest>;
 
 const Sealed = BytesT(SHARE_CIPHERTEXT_MAX_BYTES);
-export const ShareKeysMsg = Type.Object({ round: Round, shares: Type.Array(Type.Object({ to: NodeId, ciphertext: Sealed }), { maxItems: MAX_DEGREE }) });
+export const ShareKeysMsg = Type.Object({
+  round: Round,
+  shares: Type.Array(
+    Type.Object({
+      to: NodeId,
+      ciphertext: Sealed,
+      /** share-commitment.ts: commitments to the b and s shares inside `ciphertext`, checked when revealed. */
+      commitB: Key32,
+      commitS: Key32,
+    }),
+    { maxItems: MAX_DEGREE },
+  ),
+  /** Commitment to the self-mask seed b_u, checked once it is rebuilt. */
+  seedCommitment: Key32,
+});
 export type ShareKeysMsg = Static<typeof ShareKeysMsg>;
 
 export const MaskedInputRequest = Type.Object({ round: Round, shares: Type.Array(Type.Object({ from: NodeId, ciphertext: Sealed }), { maxItems: MAX_DEGREE }) });
@@ -113,12 +128,20 @@ export const RevealedShare = Type.Object({
   owner: NodeId,
   /** 'b': self-mask seed share (owner survived); 's': mask-key share (owner dropped). */
   kind: Type.Union([Type.Literal('b'), Type.Literal('s')]),
-  x: Type.Integer({ minimum: 1, maximum: 255 }),
-  y: Key32,
+  x: Type.Integer({ minimum: 1, maximum: MAX_SHARES }),
+  /** The share's encoded GF(65537) elements (shamir.ts). */
+  y: ExactBytesT(SHARE_BYTES),
+  /** The commitment nonce dealt with this share: with y it must hash to the owner's commitment. */
+  nonce: Key32,
 });
 export type RevealedShare = Static<typeof RevealedShare>;
 
-export const UnmaskMsg = Type.Object({ round: Round, shares: Type.Array(RevealedShare, { maxItems: MAX_DEGREE }) });
+export const UnmaskMsg = Type.Object({
+  round: Round,
+  shares: Type.Array(RevealedShare, { maxItems: MAX_DEGREE }),
+  /** Neighbours whose sealed share this node could not open or that was addressed otherwise. */
+  complaints: Type.Optional(Type.Array(NodeId, { maxItems: MAX_DEGREE })),
+});
 export type UnmaskMsg = Static<typeof UnmaskMsg>;
 
 export const SecAggAbort = Type.Object({ round: Round, reason: Type.String({ maxLength: 512 }) });

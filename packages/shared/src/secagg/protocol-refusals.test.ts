@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import { nodeCryptoProvider as crypto } from '../crypto/node-crypto.js';
 import { seededRandom } from '../crypto/random.js';
-import type { FedtuneError } from '../errors/catalogue.js';
 import { clientAdvertiseKeys } from './client-advertise.js';
 import { clientConsistency } from './client-consistency.js';
 import { clientMaskChunk, clientMaskVector, clientMaskedInput } from './client-masked-input.js';
@@ -15,6 +14,7 @@ import type { ConsistencyRequest, ShareKeysRequest, UnmaskRequest } from './mess
 import { serverFinishAdvertise, serverReceiveAdvertise } from './server-advertise.js';
 import { serverFinishMaskedInput, serverReceiveMaskedChunk } from './server-masked-input.js';
 import { serverFinishShareKeys, serverReceiveShareKeys } from './server-share.js';
+import { thrownCode } from './test-helpers.js';
 import { createSecAggServer } from './server-state.js';
 
 const env = { crypto, rng: seededRandom(crypto, 'refusals') };
@@ -22,14 +22,7 @@ const ids = ['a', 'b', 'c', 'd', 'e'];
 const identities = new Map(ids.map((id) => [id, ed25519KeyPairFromSeed(crypto.sha256(new TextEncoder().encode(`id/${id}`)))]));
 const identityKeys = new Map([...identities].map(([id, kp]) => [id, kp.publicKey]));
 
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    return (e as FedtuneError).code ?? (e as Error).name;
-  }
-  return 'no error';
-}
+const code = thrownCode;
 
 /** Runs a 5-node all-to-all round (t = 3) up to the requests of `until`. */
 function runTo(active: boolean, until: 'ShareKeys' | 'MaskedInput' | 'AfterMasked', vectorLength = 8) {
@@ -38,7 +31,7 @@ function runTo(active: boolean, until: 'ShareKeys' | 'MaskedInput' | 'AfterMaske
   for (const id of ids) {
     const r = clientAdvertiseKeys(createSecAggClient({ nodeId: id, identity: active ? identities.get(id) : undefined, identityKeys: active ? identityKeys : undefined }), setups.get(id)!, env);
     clients.set(id, r.state);
-    serverReceiveAdvertise(server, id, r.message);
+    serverReceiveAdvertise(server, id, r.message, crypto);
   }
   const adv = serverFinishAdvertise(server).outcome;
   if (!adv.ok) throw new Error('abort');
@@ -72,12 +65,19 @@ describe('client refusals', () => {
     expect(code(() => clientShareKeys(clients.get('a')!, { ...shareReqs!.get('a')!, round: 5 }, env))).toBe('FT_ERR_STALE_ROUND');
   });
 
-  it('refuses a one-share threshold, t <= k/2 in active mode, t > k, and, with an identity, a passive setup', () => {
+  it('refuses t <= k/2 unless it trusts dropout reports, a one-share threshold, t > k, and, with an identity, a passive setup', () => {
     const setup = { round: 1, nodeId: 'a', neighbours: ['b', 'c', 'd', 'e'], threshold: 1, bits: 32, vectorLength: 4, chunkElements: 4, activeMode: false };
-    expect(code(() => clientAdvertiseKeys(createSecAggClient({ nodeId: 'a' }), setup, env))).toBe('FT_ERR_CONFIG');
+    const trusting = () => createSecAggClient({ nodeId: 'a', trustDropoutReports: true });
+    expect(code(() => clientAdvertiseKeys(trusting(), setup, env))).toBe('FT_ERR_CONFIG');
     expect(code(() => clientAdvertiseKeys(createSecAggClient({ nodeId: 'a' }), { ...setup, threshold: 5 }, env))).toBe('FT_ERR_CONFIG');
-    // Honest-but-curious, t = 2 of 4 is accepted (Bell et al.'s semi-honest parameters).
-    expect(clientAdvertiseKeys(createSecAggClient({ nodeId: 'a' }), { ...setup, threshold: 2 }, env).state.stage).toBe('ShareKeys');
+    // By default t = 2 of 4 is refused: a coordinator lying about dropouts could collect both of a's
+    // secrets from two halves of its neighbours. t = 3 is accepted.
+    expect(code(() => clientAdvertiseKeys(createSecAggClient({ nodeId: 'a' }), { ...setup, threshold: 2 }, env))).toBe('FT_ERR_CONFIG');
+    expect(clientAdvertiseKeys(createSecAggClient({ nodeId: 'a' }), { ...setup, threshold: 3 }, env).state.stage).toBe('ShareKeys');
+    // Opted in to trusting dropout reports (honest-but-curious), t = 2 of 4 is accepted (Bell et al.'s semi-honest parameters).
+    expect(clientAdvertiseKeys(trusting(), { ...setup, threshold: 2 }, env).state.stage).toBe('ShareKeys');
+    // Active mode never trusts dropout reports, whatever the node's setting.
+    expect(code(() => clientAdvertiseKeys(createSecAggClient({ nodeId: 'a', identity: identities.get('a'), identityKeys, trustDropoutReports: true }), { ...setup, threshold: 2, activeMode: true }, env))).toBe('FT_ERR_CONFIG');
     const withId = () => createSecAggClient({ nodeId: 'a', identity: identities.get('a'), identityKeys });
     expect(code(() => clientAdvertiseKeys(withId(), { ...setup, threshold: 3 }, env))).toBe('FT_ERR_CONFIG');
     expect(code(() => clientAdvertiseKeys(withId(), { ...setup, threshold: 2, activeMode: true }, env))).toBe('FT_ERR_CONFIG');
@@ -102,13 +102,15 @@ describe('client refusals', () => {
     expect(ok.state.selfSeed).toBeUndefined();
   });
 
-  it('refuses a tampered sealed share', () => {
+  it('names the sender of a tampered sealed share instead of revealing from it, and reveals the rest', () => {
     const { clients, maskedReqs } = runTo(false, 'MaskedInput');
     const req = maskedReqs!.get('a')!;
     const bad = { ...req, shares: req.shares.map((s, i) => (i === 0 ? { from: s.from, ciphertext: s.ciphertext.map((b, j) => (j === 30 ? b ^ 1 : b)) } : s)) };
     const st = clientMaskedInput(clients.get('a')!, bad, env).state;
     const others = ids.filter((x) => x !== 'a');
-    expect(code(() => clientUnmask(st, { round: 4, survivors: ids, dropped: [] }, env))).toBe('FT_ERR_MALFORMED');
+    const answer = clientUnmask(st, { round: 4, survivors: ids, dropped: [] }, env).message;
+    expect(answer.complaints).toEqual([req.shares[0]!.from]);
+    expect(answer.shares.map((sh) => sh.owner).sort()).toEqual(others.filter((o) => o !== req.shares[0]!.from));
     // Sanity: the untampered request opens fine.
     const st2 = clientMaskedInput(clients.get('a')!, req, env).state;
     expect(clientUnmask(st2, { round: 4, survivors: ids, dropped: [] }, env).message.shares).toHaveLength(others.length);
@@ -121,13 +123,13 @@ describe('active mode', () => {
     const r = clientAdvertiseKeys(createSecAggClient({ nodeId: 'a', identity: identities.get('a'), identityKeys }), setups.get('a')!, env);
     const { signature, ...unsigned } = r.message;
     expect(signature).toBeDefined();
-    expect(code(() => serverReceiveAdvertise(server, 'a', unsigned))).toBe('FT_ERR_AUTH');
-    expect(code(() => serverReceiveAdvertise(server, 'b', r.message))).toBe('FT_ERR_AUTH'); // a's signature, claimed by b
+    expect(code(() => serverReceiveAdvertise(server, 'a', unsigned, crypto))).toBe('FT_ERR_AUTH');
+    expect(code(() => serverReceiveAdvertise(server, 'b', r.message, crypto))).toBe('FT_ERR_AUTH'); // a's signature, claimed by b
     const forged = { ...r.message, signature: ed25519Sign(identities.get('b')!.secretKey, new Uint8Array(3)) };
-    expect(code(() => serverReceiveAdvertise(server, 'a', forged))).toBe('FT_ERR_AUTH');
-    serverReceiveAdvertise(server, 'a', r.message);
-    expect(code(() => serverReceiveAdvertise(server, 'a', r.message))).toBe('FT_ERR_DUPLICATE');
-    expect(code(() => serverReceiveAdvertise(server, 'zz', r.message))).toBe('FT_ERR_NOT_SELECTED');
+    expect(code(() => serverReceiveAdvertise(server, 'a', forged, crypto))).toBe('FT_ERR_AUTH');
+    serverReceiveAdvertise(server, 'a', r.message, crypto);
+    expect(code(() => serverReceiveAdvertise(server, 'a', r.message, crypto))).toBe('FT_ERR_DUPLICATE');
+    expect(code(() => serverReceiveAdvertise(server, 'zz', r.message, crypto))).toBe('FT_ERR_NOT_SELECTED');
   });
 
   it('a client refuses neighbour keys with a forged, missing or unenrolled signature', () => {
@@ -176,7 +178,7 @@ describe('coordinator refusals', () => {
     expect(code(() => serverReceiveMaskedChunk(server, 'a', { ...chunk, data: new Float32Array(8) as unknown as Uint32Array }))).toBe('FT_ERR_MALFORMED');
     serverReceiveMaskedChunk(server, 'a', chunk);
     expect(code(() => serverReceiveMaskedChunk(server, 'a', chunk))).toBe('FT_ERR_DUPLICATE');
-    expect(code(() => serverReceiveAdvertise(server, 'a', { round: 4, cPk: new Uint8Array(32), sPk: new Uint8Array(32) }))).toBe('FT_ERR_STAGE');
+    expect(code(() => serverReceiveAdvertise(server, 'a', { round: 4, cPk: new Uint8Array(32), sPk: new Uint8Array(32) }, crypto))).toBe('FT_ERR_STAGE');
   });
 });
 

@@ -32,17 +32,18 @@ function plainSum(inputs: Map<string, Uint32Array>, members: readonly string[], 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `node-${String(i).padStart(3, '0')}`);
 
 describe('secure aggregation round', () => {
-  const cases: Array<{ name: string; n: number; k: number; t: number; bits: number; active?: boolean; drops: Array<[number, DropPoint]> }> = [
+  const cases: Array<{ name: string; n: number; k: number; t: number; bits: number; active?: boolean; trust?: boolean; drops: Array<[number, DropPoint]> }> = [
     { name: 'all-to-all, no dropout', n: 6, k: 5, t: 3, bits: 32, drops: [] },
     { name: 'all-to-all, dropouts at every stage', n: 10, k: 9, t: 5, bits: 32, drops: [[0, 'AdvertiseKeys'], [1, 'ShareKeys'], [2, 'MaskedInput'], [3, 'Unmask']] },
     { name: 'Harary k=6, dropouts at every stage, b=20', n: 16, k: 6, t: 4, bits: 20, drops: [[0, 'AdvertiseKeys'], [5, 'ShareKeys'], [9, 'MaskedInput'], [13, 'Unmask']] },
     { name: 'Harary k=8, three pairwise-mask dropouts', n: 20, k: 8, t: 5, bits: 32, drops: [[2, 'MaskedInput'], [7, 'MaskedInput'], [15, 'MaskedInput'], [4, 'Unmask']] },
     {
-      name: 'Harary k=12, t=3 <= k/2 (honest-but-curious threshold), 30% dropped across stages',
+      name: 'Harary k=12, t=3 <= k/2 (honest-but-curious threshold, opted in), 30% dropped across stages',
       n: 30,
       k: 12,
       t: 3,
       bits: 32,
+      trust: true,
       drops: [[0, 'AdvertiseKeys'], [3, 'ShareKeys'], [6, 'ShareKeys'], [9, 'MaskedInput'], [12, 'MaskedInput'], [15, 'MaskedInput'], [18, 'MaskedInput'], [21, 'Unmask'], [24, 'Unmask']],
     },
     { name: 'active mode, dropouts including ConsistencyCheck', n: 10, k: 9, t: 5, bits: 32, active: true, drops: [[0, 'ShareKeys'], [1, 'MaskedInput'], [2, 'ConsistencyCheck'], [3, 'Unmask']] },
@@ -53,7 +54,7 @@ describe('secure aggregation round', () => {
       const inputs = makeInputs(c.n, m, c.bits, c.name);
       const identities = c.active ? new Map(ids(c.n).map((id) => [id, ed25519KeyPairFromSeed(crypto.sha256(new TextEncoder().encode(id)))])) : undefined;
       const res = simulateSecAggRound({
-        round: 7, inputs, threshold: c.t, k: c.k, bits: c.bits, chunkElements: 256, activeMode: c.active, identities,
+        round: 7, inputs, threshold: c.t, k: c.k, bits: c.bits, chunkElements: 256, activeMode: c.active, identities, trustDropoutReports: c.trust,
         drops: new Map(c.drops.map(([i, p]) => [ids(c.n)[i]!, p])), crypto, rng: seededRandom(crypto, `rng/${c.name}`),
       });
       expect(res.ok).toBe(true);

@@ -1,21 +1,30 @@
 // Coordinator, stage AdvertiseKeys (Bonawitz et al. 2017 §4 round 0): collect public keys, then
 // close the stage as U1 and send each node its live neighbours' keys.
+import type { CryptoProvider } from '../crypto/provider.js';
 import { FedtuneError } from '../errors/catalogue.js';
-import { advertiseTranscript, ed25519Verify } from './keys.js';
+import { advertiseTranscript, ed25519Verify, x25519Many } from './keys.js';
 import { AdvertiseKeysMsg, type NeighbourKeys, type ShareKeysRequest } from './messages.js';
 import { type SecAggServerState, type StageOutcome, abortRound, admit, shortOfNeighbours } from './server-state.js';
 import { validateMessage } from './validate.js';
 
+// Any fixed scalar: X25519 clamps it to a multiple of 8, so a point of small order (the all-zero key
+// among them) maps to zero (RFC 7748 §6.1), which x25519Many refuses.
+const PROBE_SCALAR = new Uint8Array(32).fill(0x5a);
+
 /**
  * Records one node's advertised keys.
- * @throws FedtuneError FT_ERR_MALFORMED (schema), FT_ERR_STAGE, FT_ERR_STALE_ROUND,
- * FT_ERR_NOT_SELECTED (not in the cohort), FT_ERR_DUPLICATE, FT_ERR_AUTH (active mode: missing
- * or forged signature). A refused message changes nothing.
+ * @throws FedtuneError FT_ERR_MALFORMED (schema, a key of small order such as all zeros, or a key
+ * another node already advertised: either would make honest neighbours fail later), FT_ERR_STAGE,
+ * FT_ERR_STALE_ROUND, FT_ERR_NOT_SELECTED (not in the cohort), FT_ERR_DUPLICATE, FT_ERR_AUTH
+ * (active mode: missing or forged signature). A refused message changes nothing.
  */
-export function serverReceiveAdvertise(state: SecAggServerState, from: string, message: AdvertiseKeysMsg): { state: SecAggServerState } {
+export function serverReceiveAdvertise(state: SecAggServerState, from: string, message: AdvertiseKeysMsg, crypto: CryptoProvider): { state: SecAggServerState } {
   validateMessage(AdvertiseKeysMsg, message, 'advertise-keys');
   admit(state, 'AdvertiseKeys', from, message.round, state.cohort);
   if (state.keys.has(from)) throw new FedtuneError('FT_ERR_DUPLICATE', `${from} already advertised keys`);
+  x25519Many(crypto, PROBE_SCALAR, [message.cPk, message.sPk]);
+  const hexes = [Buffer.from(message.cPk).toString('hex'), Buffer.from(message.sPk).toString('hex')];
+  if (hexes[0] === hexes[1] || hexes.some((h) => state.advertisedKeys.has(h))) throw new FedtuneError('FT_ERR_MALFORMED', `${from} advertised a key that is already in use`);
   if (state.activeMode) {
     if (message.signature === undefined) throw new FedtuneError('FT_ERR_AUTH', `keys of ${from} are unsigned`);
     const idKey = state.identityKeys!.get(from)!;
@@ -24,6 +33,7 @@ export function serverReceiveAdvertise(state: SecAggServerState, from: string, m
     }
   }
   state.keys.set(from, message);
+  for (const h of hexes) state.advertisedKeys.add(h);
   return { state };
 }
 

@@ -20,6 +20,7 @@ export function serverReceiveShareKeys(state: SecAggServerState, from: string, m
     throw new FedtuneError('FT_ERR_MALFORMED', `${from} must send one share to each of its ${expected.length} live neighbours`);
   }
   state.sharesFrom.set(from, message.shares);
+  state.seedCommitments.set(from, message.seedCommitment);
   return { state };
 }
 

@@ -4,7 +4,7 @@ import type { RandomSource } from '../crypto/random.js';
 import { FedtuneError } from '../errors/catalogue.js';
 import { CHUNK_ELEMENTS, MAX_MODEL_ELEMENTS } from '../protocol/limits.js';
 import { assertBits, assertBytes, assertId, assertInt } from './assert.js';
-import { type Neighbourhoods, assertNeighbourhoods, hararyGraph, minThreshold } from './graph.js';
+import { MAX_DEGREE, type Neighbourhoods, assertNeighbourhoods, hararyGraph, minThreshold } from './graph.js';
 import { type AdvertiseKeysMsg, MAX_SECAGG_COHORT, type RevealedShare, type SecAggAbort, type SecAggSetup, type ShareKeysMsg } from './messages.js';
 import { RingAccumulator } from './ring-accumulator.js';
 import { type SecAggStage, type SecAggStageOrDone, assertExpectedStage } from './stages.js';
@@ -28,8 +28,12 @@ export interface SecAggServerState {
   /** AdvertiseKeys replies; their senders become U1. */
   readonly keys: Map<string, AdvertiseKeysMsg>;
   u1: ReadonlySet<string> | undefined;
+  /** Every public key advertised so far (hex), so no node can reuse another's. */
+  readonly advertisedKeys: Set<string>;
   /** ShareKeys replies; their senders become U2. */
   readonly sharesFrom: Map<string, ShareKeysMsg['shares']>;
+  /** Per owner: its commitment to its self-mask seed (share-commitment.ts). */
+  readonly seedCommitments: Map<string, Uint8Array>;
   u2: ReadonlySet<string> | undefined;
   /** The running masked sum (mod 2^32 until read-out reduces it mod 2^bits), in the accumulator. */
   readonly sum: Uint32Array;
@@ -44,6 +48,10 @@ export interface SecAggServerState {
   readonly unmaskFrom: Set<string>;
   /** Revealed shares by owner. */
   readonly revealed: Map<string, RevealedShare[]>;
+  /** Per node, the neighbours that could not open its sealed shares (Unmask complaints). */
+  readonly complaints: Map<string, Set<string>>;
+  /** Nodes an abort is attributed to (bad dealing, keys they do not hold), for the caller to act on. */
+  readonly blamed: Set<string>;
   abortReason: string | undefined;
 }
 
@@ -58,8 +66,13 @@ export interface SecAggServerOptions {
   k?: number;
   /** A ready graph (e.g. for tests); otherwise built from `k` with `rng`. */
   graph?: Neighbourhoods;
-  /** Shamir threshold t; every node needs minThreshold(deg, activeMode) <= t <= deg. */
+  /** Shamir threshold t; every node needs minThreshold(deg, trustDropoutReports) <= t <= deg. */
   threshold: number;
+  /**
+   * Opt-in (never with activeMode): the nodes trust this coordinator to report dropouts truly, so
+   * thresholds down to 2 are allowed. Default false: t > k/2.
+   */
+  trustDropoutReports?: boolean;
   bits: number;
   vectorLength: number;
   chunkElements?: number;
@@ -89,11 +102,14 @@ export function createSecAggServer(options: SecAggServerOptions): { state: SecAg
   assertNeighbourhoods(graph);
   const cohort = [...options.cohort];
   if (graph.size !== cohort.length || cohort.some((id) => !graph.has(id))) throw new RangeError('graph does not cover exactly the cohort');
-  assertInt('threshold', options.threshold, 1, 255);
+  assertInt('threshold', options.threshold, 1, MAX_DEGREE);
+  if (options.trustDropoutReports !== undefined && typeof options.trustDropoutReports !== 'boolean') throw new TypeError('trustDropoutReports must be a boolean');
+  if (options.trustDropoutReports === true && options.activeMode) throw new RangeError('active mode never trusts dropout reports: it exists for a coordinator that may lie');
+  const trust = options.trustDropoutReports === true;
   for (const [id, nb] of graph) {
-    const least = minThreshold(nb.length, options.activeMode);
+    const least = minThreshold(nb.length, trust);
     if (options.threshold < least || options.threshold > nb.length) {
-      throw new RangeError(`threshold ${options.threshold} must be in [${least}, ${nb.length}]${options.activeMode ? ' (active mode)' : ''}; ${id} has degree ${nb.length}`);
+      throw new RangeError(`threshold ${options.threshold} must be in [${least}, ${nb.length}]${trust ? ' (dropout reports trusted)' : ''}; ${id} has degree ${nb.length}`);
     }
   }
   if (options.activeMode) {
@@ -113,8 +129,10 @@ export function createSecAggServer(options: SecAggServerOptions): { state: SecAg
     graph,
     identityKeys: options.identityKeys,
     keys: new Map(),
+    advertisedKeys: new Set(),
     u1: undefined,
     sharesFrom: new Map(),
+    seedCommitments: new Map(),
     u2: undefined,
     accumulator,
     sum: accumulator.sum,
@@ -124,6 +142,8 @@ export function createSecAggServer(options: SecAggServerOptions): { state: SecAg
     responders: undefined,
     unmaskFrom: new Set(),
     revealed: new Map(),
+    complaints: new Map(),
+    blamed: new Set(),
     abortReason: undefined,
   };
   const setups = new Map<string, SecAggSetup>();

@@ -7,16 +7,20 @@ import { type SecAggAbort, UnmaskMsg } from './messages.js';
 import { deriveMaskKey } from './prg.js';
 import { type SecAggServerState, abortRound, admit } from './server-state.js';
 import { shamirCombine } from './shamir.js';
+import { seedCommitment, shareCommitment } from './share-commitment.js';
 import { type UnmaskPlan, type UnmaskTerm, unmaskRange } from './unmask.js';
 import { validateMessage } from './validate.js';
 
 /**
  * Records one responder's revealed shares. Each must be of a neighbour that shared keys, of kind
- * 'b' for a survivor and 's' for a dropped node, at the x coordinate the responder was given.
+ * 'b' for a survivor and 's' for a dropped node, at the x coordinate the responder was given, and
+ * must open the commitment its owner made at ShareKeys: a tampered share is refused with its sender
+ * named, and none of that sender's shares is used.
  * @throws FedtuneError FT_ERR_MALFORMED (schema, or a share that breaks those rules),
- * FT_ERR_STAGE, FT_ERR_STALE_ROUND, FT_ERR_NOT_SELECTED (not asked), FT_ERR_DUPLICATE.
+ * FT_ERR_AUTH (a share that does not match its commitment), FT_ERR_STAGE, FT_ERR_STALE_ROUND,
+ * FT_ERR_NOT_SELECTED (not asked), FT_ERR_DUPLICATE.
  */
-export function serverReceiveUnmask(state: SecAggServerState, from: string, message: UnmaskMsg): { state: SecAggServerState } {
+export function serverReceiveUnmask(state: SecAggServerState, from: string, message: UnmaskMsg, crypto: CryptoProvider): { state: SecAggServerState } {
   validateMessage(UnmaskMsg, message, 'unmask');
   admit(state, 'Unmask', from, message.round, state.responders);
   if (state.unmaskFrom.has(from)) throw new FedtuneError('FT_ERR_DUPLICATE', `${from} already answered`);
@@ -30,9 +34,22 @@ export function serverReceiveUnmask(state: SecAggServerState, from: string, mess
     }
     if ((s.kind === 'b') !== u3.has(s.owner)) throw new FedtuneError('FT_ERR_MALFORMED', `${from} revealed the wrong kind of share of ${s.owner}`);
     if (s.x !== 1 + [...nb].sort().indexOf(from)) throw new FedtuneError('FT_ERR_MALFORMED', `${from} revealed a share of ${s.owner} at the wrong x`);
+    const dealt = state.sharesFrom.get(s.owner)!.find((d) => d.to === from);
+    const committed = dealt === undefined ? undefined : s.kind === 'b' ? dealt.commitB : dealt.commitS;
+    if (committed === undefined || !crypto.timingSafeEqual(shareCommitment(crypto, state.round, s.owner, s.x, s.kind, s.nonce, s.y), committed)) {
+      throw new FedtuneError('FT_ERR_AUTH', `${from} revealed a share of ${s.owner} that does not match its commitment`);
+    }
     owners.add(s.owner);
   }
+  for (const v of message.complaints ?? []) {
+    if (!u2.has(v) || !state.graph.get(v)!.includes(from) || owners.has(v)) throw new FedtuneError('FT_ERR_MALFORMED', `${from} complains about ${v}, which dealt it no share or whose share it revealed`);
+  }
   state.unmaskFrom.add(from);
+  for (const v of message.complaints ?? []) {
+    let set = state.complaints.get(v);
+    if (set === undefined) state.complaints.set(v, (set = new Set()));
+    set.add(from);
+  }
   for (const s of message.shares) {
     let list = state.revealed.get(s.owner);
     if (list === undefined) state.revealed.set(s.owner, (list = []));
@@ -55,20 +72,35 @@ export function serverFinishUnmask(state: SecAggServerState, crypto: CryptoProvi
     const list = state.revealed.get(owner) ?? [];
     return list.length >= state.threshold ? list.map((s) => ({ x: s.x, y: s.y })) : undefined;
   };
+  // Shares that interpolate to no 32-byte secret (forged by a node) abort the round, never the coordinator.
+  const rebuild = (shares: { x: number; y: Uint8Array }[]): Uint8Array | undefined => {
+    try {
+      return shamirCombine(shares, state.threshold);
+    } catch {
+      return undefined;
+    }
+  };
   for (const u of [...u3].sort()) {
     const shares = need(u);
-    if (shares === undefined) return { state, outcome: abortRound(state, `too few shares to rebuild the self mask of ${u}`) };
-    terms.push({ key: deriveMaskKey(crypto, shamirCombine(shares, state.threshold), { round: state.round, a: u }), sign: -1 });
+    if (shares === undefined) return { state, outcome: shortOfShares(state, u, 'self mask') };
+    const seed = rebuild(shares);
+    // Every share used opened its commitment, so a seed that is no 32-byte value or that misses
+    // its commitment means u dealt inconsistent shares.
+    if (seed === undefined || !crypto.timingSafeEqual(seedCommitment(crypto, state.round, u, seed), state.seedCommitments.get(u)!)) {
+      state.blamed.add(u);
+      return { state, outcome: abortRound(state, `the self-mask seed rebuilt for ${u} does not match its commitment: ${u} dealt inconsistent shares`) };
+    }
+    terms.push({ key: deriveMaskKey(crypto, seed, { round: state.round, a: u }), sign: -1 });
   }
   for (const d of [...u2].sort()) {
     if (u3.has(d)) continue;
     const survivorsNb = state.graph.get(d)!.filter((v) => u3.has(v));
     if (survivorsNb.length === 0) continue;
     const shares = need(d);
-    if (shares === undefined) return { state, outcome: abortRound(state, `too few shares to rebuild the mask key of ${d}`) };
-    const sk = shamirCombine(shares, state.threshold);
+    if (shares === undefined) return { state, outcome: shortOfShares(state, d, 'mask key') };
+    const sk = rebuild(shares);
     const pk = state.keys.get(d)!.sPk;
-    if (!crypto.timingSafeEqual(x25519PublicKey(sk), pk)) return { state, outcome: abortRound(state, `rebuilt mask key of ${d} does not match its public key`) };
+    if (sk === undefined || !crypto.timingSafeEqual(x25519PublicKey(sk), pk)) return { state, outcome: abortRound(state, `rebuilt mask key of ${d} does not match its public key`) };
     const secrets = x25519Many(crypto, sk, survivorsNb.map((v) => state.keys.get(v)!.sPk));
     survivorsNb.forEach((v, i) => {
       // v added sign(v, d) * PRG(s_vd); remove it.
@@ -77,6 +109,20 @@ export function serverFinishUnmask(state: SecAggServerState, crypto: CryptoProvi
   }
   const plan: UnmaskPlan = { bits: state.bits, vectorLength: state.vectorLength, chunkElements: state.chunkElements, terms, survivors: [...u3].sort() };
   return { state, outcome: { ok: true, plan } };
+}
+
+/**
+ * Too few shares of `owner`'s secret: when its neighbours could not open the shares it sealed for
+ * them, the abort is its doing (it advertised keys it does not hold, or sealed garbage) and it is
+ * blamed; otherwise responders went missing and nobody is.
+ */
+function shortOfShares(state: SecAggServerState, owner: string, what: string): { ok: false; abort: SecAggAbort } {
+  const complainers = state.complaints.get(owner)?.size ?? 0;
+  if (complainers > 0) {
+    state.blamed.add(owner);
+    return abortRound(state, `too few shares to rebuild the ${what} of ${owner}: ${complainers} neighbours could not open the shares it sealed for them`);
+  }
+  return abortRound(state, `too few shares to rebuild the ${what} of ${owner}`);
 }
 
 /**

@@ -34,6 +34,8 @@ export interface SimulationOptions {
   bits: number;
   chunkElements: number;
   activeMode?: boolean;
+  /** Opt-in on both sides: the coordinator's dropout reports are trusted (thresholds t <= k/2 allowed). */
+  trustDropoutReports?: boolean;
   identities?: ReadonlyMap<string, Ed25519KeyPair>;
   drops?: ReadonlyMap<string, DropPoint>;
   crypto: CryptoProvider;
@@ -65,15 +67,15 @@ export function simulateSecAggRound(o: SimulationOptions): SimulationResult {
   };
   const { state: server, setups } = createSecAggServer({
     round: o.round, cohort: ids, k: o.k, graph: o.graph, threshold: o.threshold, bits: o.bits, vectorLength,
-    chunkElements: o.chunkElements, activeMode: active, identityKeys, rng: o.rng,
+    chunkElements: o.chunkElements, activeMode: active, identityKeys, rng: o.rng, trustDropoutReports: o.trustDropoutReports ?? false,
   });
   const clients = new Map<string, SecAggClientState>();
   for (const id of ids) {
-    const c = createSecAggClient({ nodeId: id, identity: o.identities?.get(id), identityKeys });
+    const c = createSecAggClient({ nodeId: id, identity: o.identities?.get(id), identityKeys, trustDropoutReports: o.trustDropoutReports ?? false });
     if (drop(id, 'AdvertiseKeys')) continue;
     const r = timed(() => clientAdvertiseKeys(c, setups.get(id)!, env));
     clients.set(id, r.state);
-    serverReceiveAdvertise(server, id, r.message);
+    serverReceiveAdvertise(server, id, r.message, env.crypto);
   }
   const adv = serverFinishAdvertise(server).outcome;
   if (!adv.ok) return { ok: false, reason: adv.abort.reason, stage: 'AdvertiseKeys' };
@@ -118,7 +120,7 @@ export function simulateSecAggRound(o: SimulationOptions): SimulationResult {
     if (drop(id, 'Unmask') || drop(id, 'ConsistencyCheck')) continue;
     const r = timed(() => clientUnmask(clients.get(id)!, req, env));
     clients.set(id, r.state);
-    serverReceiveUnmask(server, id, r.message);
+    serverReceiveUnmask(server, id, r.message, env.crypto);
   }
   const fin = serverFinishUnmask(server, o.crypto).outcome;
   if (!fin.ok) return { ok: false, reason: fin.abort.reason, stage: 'Unmask' };

@@ -11,8 +11,9 @@ import { BACKEND_ORDER, isBackendName, quietTfjs } from '@fedtune/client';
 
 const RUN_HELP = `Usage: fedtune-sim run [options]
 
-Runs a coordinator and N simulated nodes in this process over real sockets on loopback and
-writes a JSON report: { config, rounds: [...], final }.
+Runs a coordinator and N simulated nodes in this process over real sockets on loopback (the
+nodes' training in worker threads, one per core) and writes a JSON report:
+{ config, rounds: [...], final }.
 
   --clients N             simulated nodes (default 10)
   --rounds R              federated rounds (default 5)
@@ -25,6 +26,11 @@ writes a JSON report: { config, rounds: [...], final }.
   --secagg                secure aggregation (SecAgg+): the coordinator sees only the sum
   --secagg-clip C         L2 clip bound of each delta before ring encoding (default 10)
   --secagg-active         active mode: enrolled Ed25519 identities sign keys; ConsistencyCheck
+  --secagg-trust-coordinator-dropouts
+                          opt in to the honest-but-curious threshold (t may be <= k/2: sparse
+                          graphs at high dropout), trusting the coordinator to report dropouts
+                          truly; without it t > k/2, so a coordinator that tells some neighbours
+                          a node survived and others it dropped cannot rebuild its input
   --dp MODE               distributed (needs --secagg) | central | local-sgd | off (default off)
   --dp-noise N            distributed: discrete-gaussian (default) | skellam, the integer noise
                           each node adds before masking
@@ -35,6 +41,7 @@ writes a JSON report: { config, rounds: [...], final }.
   --sample-rate Q         select each node independently with probability Q (Poisson) instead
                           of --clients-per-round
   --backend B             force a training backend: tensorflow | webgpu | wasm | cpu
+  --workers N             threads that train the nodes (default: one per core; 0: this thread)
   --seed S                seed for data, partitions, selection and faults (default 1)
   --report PATH           where to write the JSON report (default sim-report.json)
   --quiet                 no progress output
@@ -155,6 +162,7 @@ async function run(rest: string[], out: Write, err: Write): Promise<number> {
     secagg: { type: 'boolean', default: false },
     'secagg-clip': { type: 'string' },
     'secagg-active': { type: 'boolean', default: false },
+    'secagg-trust-coordinator-dropouts': { type: 'boolean', default: false },
     dp: { type: 'string', default: 'off' },
     'dp-noise': { type: 'string', default: 'discrete-gaussian' },
     clip: { type: 'string' },
@@ -163,6 +171,7 @@ async function run(rest: string[], out: Write, err: Write): Promise<number> {
     delta: { type: 'string' },
     'sample-rate': { type: 'string' },
     backend: { type: 'string' },
+    workers: { type: 'string' },
     seed: { type: 'string', default: '1' },
     report: { type: 'string', default: 'sim-report.json' },
     quiet: { type: 'boolean', default: false },
@@ -178,6 +187,9 @@ async function run(rest: string[], out: Write, err: Write): Promise<number> {
   const dpMode = values.dp;
   if (!['distributed', 'central', 'local-sgd', 'off'].includes(dpMode)) throw new UsageError(`--dp must be distributed, central, local-sgd or off, got ${JSON.stringify(dpMode)}`);
   if (dpMode === 'distributed' && !values.secagg && !values['secagg-active']) throw new UsageError('--dp distributed needs --secagg (nobody may see an un-noised update)');
+  if (values['secagg-trust-coordinator-dropouts'] && (!values.secagg || values['secagg-active'])) {
+    throw new UsageError('--secagg-trust-coordinator-dropouts needs --secagg, and contradicts --secagg-active');
+  }
   if (dpMode !== 'off' && values.noise === undefined && values.epsilon === undefined) throw new UsageError(`--dp ${dpMode} needs --noise Z or --epsilon E`);
   if (dpMode === 'local-sgd' && values.epsilon !== undefined) throw new UsageError('--dp local-sgd takes --noise Z: each node accounts for itself at its own sampling rate');
   if (values.noise !== undefined && values.epsilon !== undefined) throw new UsageError('give --noise or --epsilon, not both');
@@ -208,9 +220,16 @@ async function run(rest: string[], out: Write, err: Write): Promise<number> {
     dropout: numberFlag('dropout', values.dropout, 0, 0, 0.99),
     strategy: values.strategy as StrategyName,
     ...(values.secagg || values['secagg-active']
-      ? { secagg: { l2Clip: numberFlag('secagg-clip', values['secagg-clip'], 10, 1e-6, 1e9), activeMode: values['secagg-active'] } }
+      ? {
+          secagg: {
+            l2Clip: numberFlag('secagg-clip', values['secagg-clip'], 10, 1e-6, 1e9),
+            activeMode: values['secagg-active'],
+            trustCoordinatorDropouts: values['secagg-trust-coordinator-dropouts'],
+          },
+        }
       : {}),
     ...(values.backend === undefined ? {} : { backend: values.backend }),
+    ...(values.workers === undefined ? {} : { workers: intFlag('workers', values.workers, 0, 0) }),
     seed: values.seed,
     ...(values.quiet ? {} : { onRound: progress(rounds, process.stderr.isTTY === true, err) }),
   });

@@ -1,7 +1,7 @@
 // The `gpt-tiny` on `synthetic-notes` workload: a small GPT-2-architecture model with a byte-level
 // tokenizer, each node fine-tuning on its shard of generated patient notes (IID, or Dirichlet
 // skew over conditions), one node's data carrying a canary for memorisation audits.
-import { forkSeed, nodeCryptoProvider, seededRandom } from '@fedtune/shared';
+import { forkSeed, nodeCryptoProvider, seededRandom, systemRandom } from '@fedtune/shared';
 import {
   ByteTokenizer,
   GptModel,
@@ -72,7 +72,8 @@ export function createGptTinyWorkload(options: GptTinyOptions = {}): GptTinyWork
       lastCanary = { ...canary, node: canaryNode, repeats };
       const initSeed = o.random.uint32();
       const trainers: LocalTrainer[] = [];
-      for (const [i, rows] of shards.entries()) {
+      for (const i of o.nodes ?? shards.map((_, j) => j)) {
+        const rows = shards[i]!;
         const nodeRandom = seededRandom(nodeCryptoProvider, forkSeed(initSeed, `node-${i}`));
         const texts = rows.map((r) => notes[r]!.text);
         const { train, validation } = splitTrainValidation(texts, options.validationFraction ?? 0.2, nodeRandom);
@@ -91,7 +92,8 @@ export function createGptTinyWorkload(options: GptTinyOptions = {}): GptTinyWork
         // local-sgd: record-level DP-SGD, the record being one packed row (Abadi et al. 2016).
         const dp = o.localDp;
         const batchSize = Math.min(options.dpBatchSize ?? 16, base.train.rows);
-        trainers.push(dp === undefined ? await createCausalLmTrainer(base) : await createDpCausalLmTrainer({ ...base, ...dp, batchSize }));
+        // Its row sampling and noise come from the OS CSPRNG: the seed reproduces data, never DP noise.
+        trainers.push(dp === undefined ? await createCausalLmTrainer(base) : await createDpCausalLmTrainer({ ...base, ...dp, batchSize, random: systemRandom(nodeCryptoProvider) }));
       }
       return trainers;
     },

@@ -40,6 +40,32 @@ describe('PLD accountant (connect-the-dots discretisation, FFT composition)', ()
     }
   });
 
+  it('tiny noise at q < 1: losses past e^709 do not overflow, and epsilon is the true one (issue 15, item 8)', () => {
+    // References: the root of the closed-form one-step hockey-stick divergence (remove direction;
+    // the add direction's loss is bounded by log 2 here) in mpmath at 50 digits, written
+    // independently of this code:
+    //   t = (e^eps - (1-q))/q; x = s^2 log t + 1/2; delta(eps) = q Sf((x-1)/s) - (e^eps - 1 + q) Sf(x/s),
+    //   Sf(z) = erfc(z/sqrt 2)/2, bisection on eps for delta(eps) = 1e-5:
+    //   q 0.5, s 0.02 -> 1453.71989906271;  q 0.1, s 0.01 -> 5368.61724025956.
+    // Before the log-space rewrite this code returned 709.0896 and 707.4802 (e^eps overflowed to
+    // Infinity and the grid stopped at 709), under-reporting epsilon by half or more.
+    for (const [q, s, ref] of [
+      [0.5, 0.02, 1453.71989906271],
+      [0.1, 0.01, 5368.61724025956],
+    ] as const) {
+      const e = pldEpsilon({ samplingRate: q, noiseMultiplier: s, steps: 1, delta: 1e-5 });
+      // Pessimistic (never below the truth), and within the coarsened grid's width of it.
+      expect(e).toBeGreaterThanOrEqual(ref - 1e-9);
+      expect(e - ref).toBeLessThan(1e-2);
+    }
+    // Composition stays finite and grows, without reaching the linear 3x of three separate steps.
+    const one = pldEpsilon({ samplingRate: 0.5, noiseMultiplier: 0.02, steps: 1, delta: 1e-5 });
+    const three = pldEpsilon({ samplingRate: 0.5, noiseMultiplier: 0.02, steps: 3, delta: 1e-5 });
+    expect(Number.isFinite(three)).toBe(true);
+    expect(three).toBeGreaterThan(one);
+    expect(three).toBeLessThan(3 * one);
+  });
+
   it('edge cases: q = 0 or no rounds give 0; z = 0 gives Infinity', () => {
     expect(pldEpsilon({ samplingRate: 0, noiseMultiplier: 1, steps: 10, delta: 1e-5 })).toBe(0);
     expect(pldEpsilon({ samplingRate: 0.1, noiseMultiplier: 1, steps: 0, delta: 1e-5 })).toBe(0);

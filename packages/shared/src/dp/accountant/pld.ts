@@ -6,24 +6,40 @@
 // rounding. Add-or-remove adjacency: epsilon is the max over the remove and add directions.
 import { assertDelta, assertInteger, assertNonNegative, assertPositive, assertProbability } from '../assert.js';
 import { convolve } from './fft.js';
-import { erfc } from './special.js';
+import { erfc, logAdd, logErfc } from './special.js';
 
-/** A discretised PLD: probs[i] is the mass of loss (offset + i) * interval; `infinity` is the mass of loss +Infinity. */
+/**
+ * A discretised PLD: probs[i] is the mass of loss (offset + i) * interval; `infinity` is the mass
+ * of loss +Infinity. Each PLD carries its own interval: a wide loss range coarsens the grid.
+ */
 interface DiscretePld {
   readonly offset: number;
+  readonly interval: number;
   readonly probs: Float64Array;
   readonly infinity: number;
 }
 
 /** Options of {@link pldEpsilon}. */
 export interface PldOptions {
-  /** Grid width Delta of the loss (default 1e-4; the bound is pessimistic by at most T * Delta). */
+  /**
+   * Grid width Delta of the loss (default 1e-4; the bound is pessimistic by at most T * Delta). A
+   * step whose loss range would need more than {@link PLD_MAX_GRID_POINTS} points at this width
+   * (a tiny noise multiplier) is discretised on a coarser grid instead, still pessimistically.
+   */
   readonly interval?: number;
   /** Tail mass moved pessimistically (lower tail up to the first kept point, upper tail to +Infinity) per step (default 1e-15). */
   readonly tailMass?: number;
 }
 
-/** Standard normal CDF and survival function via erfc (no cancellation in either tail). */
+/** The most grid points one step's PLD gets; past it the interval widens (memory and time stay bounded). */
+export const PLD_MAX_GRID_POINTS = 1 << 20;
+
+const LOG_HALF = Math.log(0.5);
+
+/** log of the standard normal survival function, finite far into the tail (no underflow). */
+function logNormSf(z: number): number {
+  return LOG_HALF + logErfc(z / Math.SQRT2);
+}
 function normCdf(z: number): number {
   return 0.5 * erfc(-z / Math.SQRT2);
 }
@@ -32,22 +48,35 @@ function normSf(z: number): number {
 }
 
 /**
+ * log t with t = (e^e - (1 - q)) / q, or null when t <= 0. In log space, so a loss past 709 (where
+ * e^e overflows: sigma below ~0.03 at q < 1) keeps its value instead of becoming Infinity.
+ */
+function logThreshold(q: number, e: number): number | null {
+  if (e > 0) return e + Math.log1p(-(1 - q) * Math.exp(-e)) - Math.log(q);
+  const v = Math.expm1(e) + q;
+  return v > 0 ? Math.log(v) - Math.log(q) : null;
+}
+
+/**
  * The hockey-stick divergence delta(eps) = sup_S P(S) - e^eps Q(S) of one step, in closed form.
  * remove: P = (1-q) N(0,s^2) + q N(1,s^2), Q = N(0,s^2); the loss log(P/Q)(x) = log(1 - q + q e^((2x-1)/(2s^2)))
- * is increasing, so the optimal S is {x > x_eps}. add: the pair swapped, S = {x < x_(-eps)}.
+ * is increasing, so the optimal S is {x > x_eps}, x_eps = s^2 log t + 1/2, and
+ * delta = q Sf((x-1)/s) - q t Sf(x/s), evaluated as q e^a (1 - e^(b-a)) with a, b the two logs.
+ * add: the pair swapped, S = {x < x_(-eps)}.
  */
 function hockeyStick(q: number, s: number, direction: 'remove' | 'add', eps: number): number {
   const s2 = s * s;
   if (direction === 'remove') {
-    const t = Math.expm1(eps) / q + 1; // (e^eps - (1-q)) / q
-    if (!(t > 0)) return -Math.expm1(eps); // every x has loss > eps: delta = 1 - e^eps
-    const x = s2 * Math.log(t) + 0.5;
-    const d = (1 - q) * normSf(x / s) + q * normSf((x - 1) / s) - Math.exp(eps) * normSf(x / s);
-    return d > 0 ? d : 0;
+    const lt = logThreshold(q, eps);
+    if (lt === null) return -Math.expm1(eps); // every x has loss > eps: delta = 1 - e^eps
+    const x = s2 * lt + 0.5;
+    const a = logNormSf((x - 1) / s);
+    const b = lt + logNormSf(x / s);
+    return b >= a ? 0 : q * Math.exp(a) * -Math.expm1(b - a);
   }
-  const t = Math.expm1(-eps) / q + 1; // (e^-eps - (1-q)) / q
-  if (!(t > 0)) return 0; // the add-direction loss never exceeds -log(1-q)
-  const x = s2 * Math.log(t) + 0.5;
+  const lt = logThreshold(q, -eps);
+  if (lt === null) return 0; // the add-direction loss never exceeds -log(1-q)
+  const x = s2 * lt + 0.5;
   const d = normCdf(x / s) - Math.exp(eps) * ((1 - q) * normCdf(x / s) + q * normCdf((x - 1) / s));
   return d > 0 ? d : 0;
 }
@@ -56,23 +85,18 @@ function hockeyStick(q: number, s: number, direction: 'remove' | 'add', eps: num
 function lossCdf(q: number, s: number, direction: 'remove' | 'add', eps: number): number {
   const s2 = s * s;
   if (direction === 'remove') {
-    const t = Math.expm1(eps) / q + 1;
-    if (!(t > 0)) return 0;
-    const x = s2 * Math.log(t) + 0.5;
+    const lt = logThreshold(q, eps);
+    if (lt === null) return 0;
+    const x = s2 * lt + 0.5;
     return (1 - q) * normCdf(x / s) + q * normCdf((x - 1) / s);
   }
-  const t = Math.expm1(-eps) / q + 1;
-  if (!(t > 0)) return 1;
-  return normSf((s2 * Math.log(t) + 0.5) / s);
+  const lt = logThreshold(q, -eps);
+  if (lt === null) return 1;
+  return normSf((s2 * lt + 0.5) / s);
 }
 
-/**
- * One step's discretised PLD by "connect the dots" (Doroshenko, Ghazi, Kamath, Kumar, Manurangsi
- * 2022): masses on the grid k * interval chosen so the discrete hockey-stick curve interpolates
- * delta(eps) at every grid point, linearly in e^eps in between; delta is convex in e^eps, so the
- * discrete PLD dominates the real one and the composed bound stays an upper bound.
- */
-function singleStep(q: number, s: number, direction: 'remove' | 'add', interval: number, tailMass: number): DiscretePld {
+/** The grid indices [kLo, kHi] outside which at most tailMass lies at each end. */
+function gridEnds(q: number, s: number, direction: 'remove' | 'add', interval: number, tailMass: number): [number, number] {
   let kHi = 1;
   while (hockeyStick(q, s, direction, kHi * interval) > tailMass) kHi *= 2;
   let kLo = -1;
@@ -93,24 +117,41 @@ function singleStep(q: number, s: number, direction: 'remove' | 'add', interval:
     if (lossCdf(q, s, direction, m * interval) > tailMass) b = m;
     else a = m;
   }
-  kLo = a;
+  return [a, kHi];
+}
+
+/**
+ * One step's discretised PLD by "connect the dots" (Doroshenko, Ghazi, Kamath, Kumar, Manurangsi
+ * 2022): masses on the grid k * interval chosen so the discrete hockey-stick curve interpolates
+ * delta(eps) at every grid point, linearly in e^eps in between; delta is convex in e^eps, so the
+ * discrete PLD dominates the real one and the composed bound stays an upper bound. The masses are
+ * p_i = ((d_(i+1) - d_i) - e^interval (d_i - d_(i-1))) / (e^interval - 1): no e^eps appears, so
+ * losses past 709 do not overflow.
+ */
+function singleStep(q: number, s: number, direction: 'remove' | 'add', requested: number, tailMass: number): DiscretePld {
+  let interval = requested;
+  let [kLo, kHi] = gridEnds(q, s, direction, interval, tailMass);
+  if (kHi - kLo + 1 > PLD_MAX_GRID_POINTS) {
+    interval = ((kHi - kLo + 1) * interval) / (PLD_MAX_GRID_POINTS - 2);
+    [kLo, kHi] = gridEnds(q, s, direction, interval, tailMass);
+  }
   const n = kHi - kLo + 1;
   const d = new Float64Array(n);
   for (let i = 0; i < n; i++) d[i] = hockeyStick(q, s, direction, (kLo + i) * interval);
-  // slope[i]: d delta / d e^eps on [eps_i, eps_(i+1)]; 0 above the top (delta is flat at the +Infinity mass).
   const em1 = Math.expm1(interval);
-  const slope = new Float64Array(n);
-  for (let i = 0; i < n - 1; i++) slope[i] = (d[i + 1]! - d[i]!) / (Math.exp((kLo + i) * interval) * em1);
+  const e = Math.exp(interval);
   const probs = new Float64Array(n);
   let sum = 0;
   for (let i = 1; i < n; i++) {
-    const w = Math.exp((kLo + i) * interval) * (slope[i]! - slope[i - 1]!);
+    // Above the top the curve is flat at the +Infinity mass: the next difference is 0.
+    const up = i < n - 1 ? d[i + 1]! - d[i]! : 0;
+    const w = (up - e * (d[i]! - d[i - 1]!)) / em1;
     probs[i] = w > 0 ? w : 0;
     sum += probs[i]!;
   }
   const infinity = d[n - 1]!;
   probs[0] = Math.max(0, 1 - infinity - sum);
-  return truncate({ offset: kLo, probs, infinity }, tailMass);
+  return truncate({ offset: kLo, interval, probs, infinity }, tailMass);
 }
 
 /** Moves up to tailMass from each end pessimistically: low end onto the first kept point, high end to +Infinity. */
@@ -125,12 +166,12 @@ function truncate(p: DiscretePld, tailMass: number): DiscretePld {
   while (hi > lo && acc + probs[hi]! <= tailMass) acc += probs[hi--]!;
   const out = probs.slice(lo, hi + 1);
   out[0] = out[0]! + lowMoved;
-  return { offset: p.offset + lo, probs: out, infinity: p.infinity + acc };
+  return { offset: p.offset + lo, interval: p.interval, probs: out, infinity: p.infinity + acc };
 }
 
 function compose(a: DiscretePld, b: DiscretePld, tailMass: number): DiscretePld {
   return truncate(
-    { offset: a.offset + b.offset, probs: convolve(a.probs, b.probs), infinity: 1 - (1 - a.infinity) * (1 - b.infinity) },
+    { offset: a.offset + b.offset, interval: a.interval, probs: convolve(a.probs, b.probs), infinity: 1 - (1 - a.infinity) * (1 - b.infinity) },
     tailMass,
   );
 }
@@ -150,22 +191,24 @@ function selfCompose(p: DiscretePld, times: number, tailMass: number): DiscreteP
 
 /**
  * The smallest epsilon with hockey-stick divergence delta(eps) = infinity + sum_l p_l (1 - e^(eps - l))_+ <= delta.
- * Scans buckets from the top; on [l_(k-1), l_k) the divergence is S1 - e^eps S2 in closed form.
+ * Scans buckets from the top; on [l_(k-1), l_k) the divergence is S1 - e^eps S2 in closed form,
+ * with S2 = sum p_l e^(-l) kept as its logarithm (losses run past 709 for tiny noise).
  */
-function epsilonOf(p: DiscretePld, interval: number, delta: number): number {
+function epsilonOf(p: DiscretePld, delta: number): number {
   if (p.infinity > delta) return Infinity;
   let s1 = p.infinity;
-  let s2 = 0;
+  let logS2 = -Infinity;
   const top = p.probs.length - 1;
-  const lossAt = (i: number): number => (p.offset + i) * interval;
+  const lossAt = (i: number): number => (p.offset + i) * p.interval;
   for (let i = top; i >= 0; i--) {
-    s1 += p.probs[i]!;
-    s2 += p.probs[i]! * Math.exp(-lossAt(i));
+    const pi = p.probs[i]!;
+    s1 += pi;
+    if (pi > 0) logS2 = logAdd(logS2, Math.log(pi) - lossAt(i));
     // On [lossAt(i-1), lossAt(i)) only buckets >= i count: delta(eps) = s1 - e^eps s2, decreasing.
     const lower = i > 0 ? lossAt(i - 1) : -Infinity;
-    const atLower = i > 0 ? s1 - Math.exp(lower) * s2 : s1;
+    const atLower = i > 0 ? s1 - Math.exp(lower + logS2) : s1;
     if (atLower > delta) {
-      const eps = Math.log((s1 - delta) / s2);
+      const eps = Math.log(s1 - delta) - logS2;
       return Math.max(0, Math.min(lossAt(i), Math.max(lower, eps)));
     }
   }
@@ -203,7 +246,7 @@ export function pldEpsilon(query: PldQuery): number {
   const directions = query.samplingRate === 1 ? (['remove'] as const) : (['remove', 'add'] as const);
   for (const direction of directions) {
     const one = singleStep(query.samplingRate, query.noiseMultiplier, direction, interval, tailMass);
-    worst = Math.max(worst, epsilonOf(selfCompose(one, query.steps, tailMass), interval, query.delta));
+    worst = Math.max(worst, epsilonOf(selfCompose(one, query.steps, tailMass), query.delta));
   }
   return worst;
 }

@@ -16,6 +16,30 @@ describe('RDP accountant: composition and published epsilons', () => {
     expect(() => eventRdp({ kind: 'distributed-skellam', samplingRate: 1, skellam: { ...skellam, localVariance: -1 } })).toThrow(RangeError);
   });
 
+  it('a sampled-discrete-gaussian event: the Gaussian curve at q = 1 (CKS20), the Zhu-Wang bound below it', () => {
+    const orders = [2, 3, 8, 2.5];
+    const full = eventRdp({ kind: 'sampled-discrete-gaussian', samplingRate: 1, noiseMultiplier: 1.3, count: 4 }, orders);
+    for (const [k, a] of orders.entries()) expect(full[k]).toBeCloseTo((4 * a) / (2 * 1.3 * 1.3), 12);
+    // q < 1: Zhu, Wang 2019 Thm. 5 at integer orders, written out here independently:
+    // (1/(a-1)) log[(1-q)^(a-1)(aq - q + 1) + C(a,2) q^2 (1-q)^(a-2) e^eps(2) + 3 sum_{l>=3} C(a,l)(1-q)^(a-l) q^l e^((l-1) eps(l))].
+    const q = 0.1;
+    const z = 1.3;
+    const eps = (l: number) => l / (2 * z * z);
+    const binom = (n: number, k: number) => { let c = 1; for (let i = 1; i <= k; i++) c = (c * (n - k + i)) / i; return c; };
+    const zw = (a: number) => {
+      let sum = (1 - q) ** (a - 1) * (a * q - q + 1) + binom(a, 2) * q * q * (1 - q) ** (a - 2) * Math.exp(eps(2));
+      for (let l = 3; l <= a; l++) sum += 3 * binom(a, l) * (1 - q) ** (a - l) * q ** l * Math.exp((l - 1) * eps(l));
+      return Math.min(Math.log(sum) / (a - 1), eps(a));
+    };
+    const sampled = eventRdp({ kind: 'sampled-discrete-gaussian', samplingRate: q, noiseMultiplier: z }, orders);
+    expect(sampled[0]).toBeCloseTo(zw(2), 12);
+    expect(sampled[1]).toBeCloseTo(zw(3), 12);
+    expect(sampled[2]).toBeCloseTo(zw(8), 12);
+    expect(sampled[3]).toBe(Infinity); // fractional order: no bound, skipped by the conversion
+    expect(() => eventRdp({ kind: 'sampled-discrete-gaussian', samplingRate: 1.5, noiseMultiplier: 1 })).toThrow(RangeError);
+    expect(() => eventRdp({ kind: 'sampled-discrete-gaussian', samplingRate: 0.5, noiseMultiplier: -1 })).toThrow(RangeError);
+  });
+
   it('uses dp_accounting DEFAULT_RDP_ORDERS (1.1..10.9 by 0.1, 11..63, 128, 256, 512, 1024)', () => {
     expect(DEFAULT_RDP_ORDERS.length).toBe(99 + 53 + 4);
     expect(DEFAULT_RDP_ORDERS[0]).toBeCloseTo(1.1, 15);

@@ -20,6 +20,19 @@ export type DpEvent =
       readonly count?: number;
     }
   | {
+      /**
+       * The discrete Gaussian N_Z(0, sigma^2) per coordinate added to an integer vector whose L2
+       * sensitivity is Delta (central mode on a grid), nodes Poisson-sampled at samplingRate;
+       * noiseMultiplier = sigma / Delta. Unsampled it is (alpha / (2 z^2))-RDP at every order
+       * (Canonne, Kamath, Steinke 2020, Thm. 14: (1/2)(Delta/sigma)^2-concentrated DP); sampled, the
+       * general Poisson-subsampling bound of Zhu, Wang 2019 (Thm. 5, integer orders).
+       */
+      readonly kind: 'sampled-discrete-gaussian';
+      readonly samplingRate: number;
+      readonly noiseMultiplier: number;
+      readonly count?: number;
+    }
+  | {
       /** Distributed discrete Gaussian over SecAgg, nodes Poisson-sampled at samplingRate. */
       readonly kind: 'distributed-discrete-gaussian';
       readonly samplingRate: number;
@@ -49,6 +62,15 @@ export function eventRdp(event: DpEvent, orders: readonly number[] = DEFAULT_RDP
     assertNonNegative('noiseMultiplier', event.noiseMultiplier);
     for (let k = 0; k < orders.length; k++) {
       const r = rdpSampledGaussian(event.samplingRate, event.noiseMultiplier, orders[k]!);
+      out[k] = r === 0 ? 0 : r * count;
+    }
+  } else if (event.kind === 'sampled-discrete-gaussian') {
+    assertProbability('samplingRate', event.samplingRate);
+    assertNonNegative('noiseMultiplier', event.noiseMultiplier);
+    const z = event.noiseMultiplier;
+    const f = (a: number): number => (z === 0 ? Infinity : a / (2 * z * z));
+    for (let k = 0; k < orders.length; k++) {
+      const r = rdpPoissonSubsampled(event.samplingRate, orders[k]!, f);
       out[k] = r === 0 ? 0 : r * count;
     }
   } else if (event.kind === 'distributed-skellam') {
