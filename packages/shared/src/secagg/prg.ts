@@ -1,6 +1,7 @@
 // The mask PRG of Bonawitz et al. 2017 §4 (PRG(b_u), PRG(s_u,v)): AES-256-CTR (NIST SP 800-38A)
 // keyed by HKDF-SHA256 (RFC 5869) over a context that binds protocol version, round and node ids.
 // CTR mode gives random access, so chunk i of a mask is computed on its own.
+import { concatBytes } from '../crypto/bytes.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { assertBits, assertBytes, assertId, assertInt } from './assert.js';
 
@@ -41,13 +42,7 @@ export function contextInfo(purpose: string, round: number, ids: readonly string
   ids.forEach((id, i) => assertId(`ids[${i}]`, id));
   const parts: Uint8Array[] = [encoder.encode(`${SECAGG_LABEL}/${purpose}`), new Uint8Array([round >>> 24, (round >>> 16) & 0xff, (round >>> 8) & 0xff, round & 0xff])];
   for (const id of [...ids].sort()) parts.push(lengthPrefixed(id));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /**
