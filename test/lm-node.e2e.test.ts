@@ -38,7 +38,7 @@ describe('language-model edge nodes (fedtune-client join --model gpt2-lora)', ()
     );
     const summaries = await coordinator.run();
     expect(await Promise.all(nodes)).toEqual([0, 0]);
-    for (const log of logs) expect(log).toMatch(/12 documents; redacted \d+ items in 12 of 12 documents \(phone 12, date 12, name 12\)/);
+    for (const log of logs) expect(log).toMatch(/12 documents; redacted \d+ items in 12 of 12 documents \(phone 12, dob 12, name 12\)/);
     expect(summaries.map((s) => s.status)).toEqual(['completed', 'completed']);
     // Only adapters travel: rank 8 on four projections of one 16-wide layer = 2,048 floats, not the ~8K-weight base.
     const adapterFloats = 16 * 8 + 8 * 48 + (16 * 8 + 8 * 16) + (16 * 8 + 8 * 64) + (64 * 8 + 8 * 16);

@@ -15,31 +15,15 @@ import { fitSkewNormal, skewNormalLogCdf } from './skew-normal.js';
 /**
  * Log-perplexity in bits of each `continuation` after `prefix`: -sum log2 p(token | earlier tokens)
  * over the continuation's tokens. Continuations must tokenize to the same length.
- * @throws RangeError on continuations of different token lengths or a sequence over the context.
+ * @throws RangeError on continuations of different token lengths, an empty prefix or continuation,
+ *   or a sequence over the context.
  */
 export async function logPerplexities(model: GptModel, tokenizer: Tokenizer, prefix: string, continuations: readonly string[], batchSize = 64): Promise<Float64Array> {
   const p = tokenizer.encode(prefix);
   const conts = continuations.map((c) => tokenizer.encode(c));
   const len = conts[0]?.length ?? 0;
   if (conts.some((c) => c.length !== len)) throw new RangeError('continuations must all have the same token length');
-  const out = new Float64Array(conts.length);
-  for (let start = 0; start < conts.length; start += batchSize) {
-    const batch = conts.slice(start, start + batchSize);
-    const ids = batch.map((c) => [...p, ...c]);
-    const seq = ids[0]!.length;
-    const scores = tf.tidy(() => {
-      const input = tf.tensor2d(ids.map((r) => r.slice(0, seq - 1)), [batch.length, seq - 1], 'int32');
-      const logProbs = tf.logSoftmax(model.forward(input).logits); // [b, seq-1, vocab]
-      // Position i predicts token i+1; the continuation's tokens sit at p.length .. seq-1.
-      const targets = tf.tensor2d(ids.map((r) => r.slice(p.length)), [batch.length, len], 'int32');
-      const picked = tf.sum(tf.mul(logProbs.slice([0, p.length - 1, 0], [batch.length, len, -1]), tf.oneHot(targets, logProbs.shape[2])), [1, 2]);
-      return picked;
-    });
-    const nats = (await scores.data()) as Float32Array;
-    scores.dispose();
-    nats.forEach((v, i) => (out[start + i] = -v / Math.LN2));
-  }
-  return out;
+  return continuationLogPerplexities(model, p, conts, batchSize);
 }
 
 export interface ExposureResult {

@@ -21,13 +21,13 @@ the base model's), the secret's exposure among 1,290 conditions, whether greedy 
 completes it, membership inference AUC, epsilon. The base model is built on the first run (about
 half a minute on 2 cores) and cached; --build-base builds it alone.
 
-  --quick           the CI run: a smaller model, fewer patients and rounds (within 3 minutes)
+  --quick           the CI run: the same model, fewer patients and rounds (within 3 minutes)
   --report PATH     the JSON report (default demo-report.json); the Markdown report and the SVG
                     plot go beside it (PATH with .md and .svg)
   --cache DIR       where base models are cached (default node_modules/.cache/fedtune-demo)
   --build-base      only build (or find) the cached base model and print its folder
-  --seed S          seed of the data, the base model's pretraining order and the audits (default 1);
-                    DP noise always comes from the OS CSPRNG
+  --seed S          seed of the data, the training order and the audits (default 1); the base
+                    model has its own fixed seed; DP noise always comes from the OS CSPRNG
   --workers N       threads that train the clinics (default: one per core)
   --backend B       force a training backend: ${BACKEND_ORDER.join(' | ')}
   --quiet           no progress output
