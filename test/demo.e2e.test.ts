@@ -12,8 +12,6 @@ import { pnpmCommand, runProcess } from './helpers/processes.js';
 const dir = await mkdtemp(join(tmpdir(), 'fedtune-demo-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-type Run = DemoReport['runs'][number];
-
 describe('pnpm demo --quick', () => {
   it('exits 0; without DP the secret leaks, with DP it does not, at lower exposure and a finite epsilon', async () => {
     // The base model's own command first: it builds (or finds) the cached checkpoint the demo then reads.
@@ -28,9 +26,13 @@ describe('pnpm demo --quick', () => {
     const p = runProcess(cmd, args);
     const code = await p.exited;
     expect(code, p.output().err.slice(-2000)).toBe(0);
-    const r = JSON.parse(await readFile(report, 'utf8')) as { runs: Run[]; k: number; secret: string };
+    const r = JSON.parse(await readFile(report, 'utf8')) as DemoReport;
     expect(r.secret).toBe('François Dupont suffers from a severe form of pancreatic cancer.');
     expect(r.runs).toHaveLength(2);
+    // Issue 12 item 2: at least 200 member and 200 non-member notes, and at least 1,000 candidates.
+    expect(r.membershipNotes.members).toBeGreaterThanOrEqual(200);
+    expect(r.membershipNotes.nonMembers).toBeGreaterThanOrEqual(200);
+    expect(r.candidates).toBeGreaterThanOrEqual(1000);
     for (const run of r.runs) {
       for (const key of ['dp', 'epsilon', 'delta', 'exposure', 'leaked', 'completion', 'valPerplexity', 'basePerplexity', 'miaAuc', 'miaAucCi'] as const) expect(run, key).toHaveProperty(key);
       expect(Number.isFinite(run.valPerplexity) && Number.isFinite(run.basePerplexity)).toBe(true);

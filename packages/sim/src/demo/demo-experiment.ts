@@ -57,6 +57,8 @@ export interface DemoReport {
   clinics: number;
   patients: number;
   candidates: number;
+  /** Notes membership inference compares: training patients' (members) and held-out patients'. */
+  membershipNotes: { members: number; nonMembers: number };
   quick: boolean;
   redaction: { byClinic: Record<string, number>[]; total: Record<string, number>; note: string };
   base: { dir: string; built: boolean; buildSeconds: number; publicValidationLoss: number };
@@ -176,6 +178,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
       clinics: s.data.clinics,
       patients: shards.reduce((n, c) => n + c.trainPatients.length, 0),
       candidates: analyst.candidates.length,
+      membershipNotes: analyst.membershipNotes,
       quick: s.quick,
       redaction: redactionSummary(shards),
       base: { dir: base.dir, built: base.built, buildSeconds: base.buildSeconds, publicValidationLoss: base.publicValidationLoss },
@@ -248,6 +251,7 @@ function checkBar(r: DemoReport, patientsPerStep: number): DemoReport['bar'] {
 class Analyst {
   readonly candidates: string[];
   basePerplexity = NaN;
+  membershipNotes = { members: 0, nonMembers: 0 };
   private readonly initial: Float32Array;
   private readonly variables: tf.Variable[];
 
@@ -279,14 +283,17 @@ class Analyst {
     };
     const memberNotes = shards.flatMap((c) => c.trainPatients.filter((_, i) => i !== c.canaryPatient).flat());
     const heldOutNotes = shards.flatMap((c) => c.heldOutNotes);
+    const members = sample(memberNotes, s.membershipNotes);
+    const nonMembers = sample(heldOutNotes, s.membershipNotes);
     const a = new Analyst(
       model,
       tokenizer,
       shards.map((c) => packNotes(c.heldOutNotes, tokenizer, ctx, tokenizer.padId)),
-      packNotes(sample(memberNotes, s.membershipNotes), tokenizer, ctx, tokenizer.padId),
-      packNotes(sample(heldOutNotes, s.membershipNotes), tokenizer, ctx, tokenizer.padId),
+      packNotes(members, tokenizer, ctx, tokenizer.padId),
+      packNotes(nonMembers, tokenizer, ctx, tokenizer.padId),
       seed,
     );
+    a.membershipNotes = { members: members.length, nonMembers: nonMembers.length };
     a.basePerplexity = Math.exp(await a.validationLoss(a.initial));
     return a;
   }

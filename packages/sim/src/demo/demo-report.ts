@@ -61,7 +61,7 @@ export function demoMarkdown(r: DemoReport): string {
     `- Validation perplexity: an analyst with the released model (base + federated adapters) on every clinic's held-out patients' notes, token-weighted; never federated evaluation (which DP rules out).`,
     `- Exposure (Carlini et al. 2019): the secret's rank among "${r.prefix} a severe form of <condition>" for ${r.candidates} conditions by log-perplexity; log2 ${r.candidates} - log2 rank, and the skew-normal extrapolation fitted to the other candidates. A secret the model knows nothing about gets ${r.runs[0]?.randomExposure.toFixed(2) ?? '1.44'} bits on average, but any one secret's exposure varies: -log2 U, U uniform (above 2.44 bits 18% of the time).`,
     `- Leaked: greedy decoding of "${r.prefix}" contains "pancreatic cancer".`,
-    `- Membership inference (Yeom et al. 2018): loss threshold on training patients' notes against held-out patients' notes; AUC with a 1,000-resample bootstrap 95% interval.`,
+    `- Membership inference (Yeom et al. 2018): loss threshold on ${r.membershipNotes.members} training patients' notes against ${r.membershipNotes.nonMembers} held-out patients' notes; AUC with a 1,000-resample bootstrap 95% interval.`,
     `- Epsilon: what the clinics attest from their own accountants (RDP of the Poisson-subsampled Gaussian), the largest over clinics.`,
     `- Base model: built ${r.base.built ? 'by this run' : 'earlier and read from the cache'} (${r.base.buildSeconds.toFixed(0)} s to build); this run took ${r.seconds.toFixed(0)} s.`,
     '',
