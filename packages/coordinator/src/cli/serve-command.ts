@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { UsageError, parseFlags, type Write } from '@fedtune/shared/cli';
 import { loadConfigFile, resolveConfig, type CoordinatorConfig } from '../config.js';
 import { Coordinator } from '../coordinator.js';
+import { isPostgresUrl } from '../store/postgres-url.js';
 
 /** How long a coordinator restarted after the end waits to tell nodes still reconnecting. */
 const LATE_NODES_MS = 10_000;
@@ -13,16 +14,20 @@ const LATE_NODES_MS = 10_000;
 /** Where serve keeps its store when the config names none. */
 export const DEFAULT_DATA_DIR = 'fedtune-data';
 
-export const SERVE_HELP = `Usage: fedtune-coordinator serve [--config FILE] [--port P] [--host H] [--data-dir DIR] [--keep-serving]
+export const SERVE_HELP = `Usage: fedtune-coordinator serve [--config FILE] [--port P] [--host H] [--data-dir DIR | --store URL] [--keep-serving]
 
 Runs the coordinator service: socket.io over http(s), /healthz, /metrics, the dashboard at /.
 Rounds, models, the privacy ledger and the node registry are kept in an SQLite store, so a
-restarted coordinator resumes from its last completed round.
+restarted coordinator resumes from its last completed round; or in PostgreSQL (--store), which
+several serve processes share: one leads the run, each runs secure aggregation over a group of
+its own nodes, and when the leader dies another takes over (docs/coordinator-config.md).
 
   --config FILE   JSON config (keys in docs/coordinator-config.md); default: every default
   --port P        listen on this port (0: any free port); overrides the config
   --host H        listen on this address; overrides the config
-  --data-dir DIR  where the store lives (default: the config's dataDir, else ./${DEFAULT_DATA_DIR})
+  --data-dir DIR  where the SQLite store lives (default: the config's dataDir, else ./${DEFAULT_DATA_DIR})
+  --store URL     a PostgreSQL store instead: postgres://user@host:port/database?schema=NAME
+                  (the password from PGPASSWORD or ~/.pgpass rather than the URL); overrides the config
   --keep-serving  when training ends, keep serving the dashboard and /api until stopped
   --verbose       debug logging
   -h, --help      this text
@@ -40,6 +45,7 @@ export async function runServeCommand(args: string[], out: Write, err: Write): P
     port: { type: 'string' },
     host: { type: 'string' },
     'data-dir': { type: 'string' },
+    store: { type: 'string' },
     'keep-serving': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
   });
@@ -48,10 +54,14 @@ export async function runServeCommand(args: string[], out: Write, err: Write): P
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port must be an integer in [0, 65535], got ${JSON.stringify(values.port)}`);
   if (values['data-dir'] === '') throw new UsageError('--data-dir must not be empty');
+  if (values.store !== undefined && !isPostgresUrl(values.store)) throw new UsageError(`--store takes a postgres:// URL, got ${JSON.stringify(values.store.slice(0, 40))}`);
+  if (values.store !== undefined && values['data-dir'] !== undefined) throw new UsageError('give --data-dir (SQLite) or --store (PostgreSQL), not both');
+  const postgres = values.store !== undefined || config.store.kind === 'postgres';
   config = resolveConfig({
     ...config,
     tokens: [...config.tokens, ...envTokens],
-    dataDir: resolve(values['data-dir'] ?? config.dataDir ?? DEFAULT_DATA_DIR),
+    ...(values.store === undefined ? {} : { store: { ...config.store, kind: 'postgres', url: values.store } }),
+    ...(postgres ? {} : { dataDir: resolve(values['data-dir'] ?? config.dataDir ?? DEFAULT_DATA_DIR) }),
     ...(port === undefined ? {} : { port }),
     ...(values.host === undefined ? {} : { host: values.host }),
     ...(values.verbose ? { logLevel: 'debug' } : {}),

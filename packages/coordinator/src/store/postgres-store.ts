@@ -4,6 +4,7 @@
 // state row locked FOR UPDATE so two commits of one round cannot both land); model weights as
 // bytea; schema migrations (postgres-schema.ts) under an advisory lock; optional encryption at rest
 // of weights, strategy state and ledger (store-codec.ts). A run lives in one PostgreSQL schema.
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { FedtuneError, type CryptoProvider, type LedgerEntry, type TensorSpec, type Weights } from '@fedtune/shared';
 import type { RoundSummary } from '../round/round-summary.js';
@@ -38,6 +39,11 @@ type Row = Record<string, unknown>;
 export type Queryable = Pick<pg.PoolClient, 'query'>;
 
 const num = (v: unknown) => Number(v);
+
+/** A 64-bit advisory-lock key for a name (the first 8 bytes of its SHA-256, signed), as pg passes a bigint. */
+export function advisoryKey(name: string): string {
+  return createHash('sha256').update(name).digest().readBigInt64BE(0).toString();
+}
 
 export class PostgresStore implements Store {
   readonly description: string;
@@ -94,7 +100,7 @@ export class PostgresStore implements Store {
     } else {
       await this.transaction('migrate', async (q) => {
         // One migrator at a time per schema: instances starting together wait for each other here.
-        await q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`fedtune-migrate:${schema}`]);
+        await q.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryKey(`fedtune-migrate:${schema}`)]);
         await q.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
         await q.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
         const current = await this.checkVersion(q);
