@@ -251,8 +251,9 @@ export const CoordinatorConfigSchema = Type.Object({
 
 export type CoordinatorConfig = Static<typeof CoordinatorConfigSchema>;
 /** What callers may pass: any key may be left out, and nested sections take their defaults too. */
-export type CoordinatorConfigInput = Partial<Omit<CoordinatorConfig, 'secagg' | 'dp' | 'limits' | 'store'>> & {
+export type CoordinatorConfigInput = Partial<Omit<CoordinatorConfig, 'secagg' | 'dp' | 'limits' | 'store' | 'cluster'>> & {
   secagg?: Partial<NonNullable<CoordinatorConfig['secagg']>>;
+  cluster?: Partial<NonNullable<CoordinatorConfig['cluster']>>;
   dp?: Partial<NonNullable<CoordinatorConfig['dp']>>;
   limits?: Partial<CoordinatorConfig['limits']>;
   store?: Partial<Omit<CoordinatorConfig['store'], 'retention'>> & { retention?: Partial<CoordinatorConfig['store']['retention']> };
@@ -310,8 +311,8 @@ export function resolveConfig(input: unknown): CoordinatorConfig {
   return cfg;
 }
 
-/** Reads a JSON config file. @throws FedtuneError FT_ERR_CONFIG. */
-export async function loadConfigFile(path: string): Promise<CoordinatorConfig> {
+/** A config file's JSON, not yet validated (a command line may still override keys). @throws FedtuneError FT_ERR_CONFIG. */
+export async function readConfigJson(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -324,5 +325,11 @@ export async function loadConfigFile(path: string): Promise<CoordinatorConfig> {
   } catch {
     throw new FedtuneError('FT_ERR_CONFIG', `${path} is not valid JSON`);
   }
-  return resolveConfig(parsed);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new FedtuneError('FT_ERR_CONFIG', `${path}: the config must be a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+/** Reads a JSON config file. @throws FedtuneError FT_ERR_CONFIG. */
+export async function loadConfigFile(path: string): Promise<CoordinatorConfig> {
+  return resolveConfig(await readConfigJson(path));
 }

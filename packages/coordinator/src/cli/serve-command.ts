@@ -3,8 +3,9 @@
 // in flight is abandoned, and a restart on the same store resumes. Exit status: 0 when every
 // configured round completed (or on a requested stop), 1 when training ended short of that.
 import { resolve } from 'node:path';
+import { FedtuneError } from '@fedtune/shared';
 import { UsageError, parseFlags, type Write } from '@fedtune/shared/cli';
-import { loadConfigFile, resolveConfig, type CoordinatorConfig } from '../config.js';
+import { readConfigJson, resolveConfig, type CoordinatorConfig } from '../config.js';
 import { Coordinator } from '../coordinator.js';
 import { isPostgresUrl } from '../store/postgres-url.js';
 
@@ -49,19 +50,21 @@ export async function runServeCommand(args: string[], out: Write, err: Write): P
     'keep-serving': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
   });
-  let config: CoordinatorConfig = values.config === undefined ? resolveConfig({}) : await loadConfigFile(values.config);
+  const file: Record<string, unknown> = values.config === undefined ? {} : await readConfigJson(values.config);
   const envTokens = (process.env.FEDTUNE_TOKENS ?? '').split(',').filter((t) => t.length > 0);
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port must be an integer in [0, 65535], got ${JSON.stringify(values.port)}`);
   if (values['data-dir'] === '') throw new UsageError('--data-dir must not be empty');
   if (values.store !== undefined && !isPostgresUrl(values.store)) throw new UsageError(`--store takes a postgres:// URL, got ${JSON.stringify(values.store.slice(0, 40))}`);
   if (values.store !== undefined && values['data-dir'] !== undefined) throw new UsageError('give --data-dir (SQLite) or --store (PostgreSQL), not both');
-  const postgres = values.store !== undefined || config.store.kind === 'postgres';
-  config = resolveConfig({
-    ...config,
-    tokens: [...config.tokens, ...envTokens],
-    ...(values.store === undefined ? {} : { store: { ...config.store, kind: 'postgres', url: values.store } }),
-    ...(postgres ? {} : { dataDir: resolve(values['data-dir'] ?? config.dataDir ?? DEFAULT_DATA_DIR) }),
+  if (file.tokens !== undefined && !Array.isArray(file.tokens)) throw new FedtuneError('FT_ERR_CONFIG', '/tokens: must be an array of tokens');
+  const fileStore = (file.store ?? {}) as Record<string, unknown>;
+  const postgres = values.store !== undefined || fileStore.kind === 'postgres' || fileStore.url !== undefined;
+  const config: CoordinatorConfig = resolveConfig({
+    ...file,
+    tokens: [...((file.tokens as string[] | undefined) ?? []), ...envTokens],
+    ...(values.store === undefined ? {} : { store: { ...fileStore, kind: 'postgres', url: values.store } }),
+    ...(postgres ? {} : { dataDir: resolve(values['data-dir'] ?? (file.dataDir as string | undefined) ?? DEFAULT_DATA_DIR) }),
     ...(port === undefined ? {} : { port }),
     ...(values.host === undefined ? {} : { host: values.host }),
     ...(values.verbose ? { logLevel: 'debug' } : {}),

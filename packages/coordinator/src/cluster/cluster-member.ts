@@ -228,6 +228,12 @@ export class ClusterMember {
       }
       const dp = plan.dp as DpRoundPlan | null;
       const draw = drawGroup(plan, instance.id, sockets.available(), dp !== null ? this.d.privacyRandom : this.d.random);
+      const claimed = await tables.claim(plan.round, instance.id, draw.selected);
+      if (claimed.size < draw.selected.length) {
+        logger.info('nodes already in another instance\'s group of this round stay out', { round: plan.round, nodes: draw.selected.length - claimed.size });
+        draw.selected = draw.selected.filter((n) => claimed.has(n));
+        draw.target = Math.min(draw.target, draw.selected.length);
+      }
       if (draw.selected.length < plan.minGroup) {
         result = { round: plan.round, instance: instance.id, status: 'skipped', selected: 0, survivors: 0, sum: null, detail: { ...empty, reason: `${draw.selected.length} nodes drawn < ${plan.minGroup}, the minimum group size`, durationMs: clock.now() - started } };
       } else {

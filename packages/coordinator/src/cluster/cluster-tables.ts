@@ -95,6 +95,17 @@ export class ClusterTables {
     });
   }
 
+  /**
+   * Claims nodes for this instance's group of `round`, and returns those it got: a node already in
+   * another instance's group of the round (it moved there mid-round) stays out, so no node's update
+   * is in two group sums of one round (which would double its sensitivity).
+   */
+  async claim(round: number, instance: string, nodes: readonly string[]): Promise<Set<string>> {
+    if (nodes.length === 0) return new Set();
+    const r = await this.pool.query('INSERT INTO cluster_claims (round, node, instance) SELECT $1, n, $2 FROM unnest($3::text[]) AS n ON CONFLICT (round, node) DO NOTHING RETURNING node', [round, instance, [...nodes]]);
+    return new Set((r.rows as Row[]).map((x) => String(x.node)));
+  }
+
   /** The instances that reported a group for `round`, without the sums. */
   async reported(round: number): Promise<string[]> {
     return ((await this.pool.query('SELECT instance FROM cluster_groups WHERE round = $1', [round])).rows as Row[]).map((r) => String(r.instance));
@@ -128,6 +139,7 @@ export class ClusterTables {
       if (plan !== undefined) {
         await q.query("UPDATE cluster_plans SET status = 'committed' WHERE round = $1", [commit.round]);
         await q.query('UPDATE cluster_groups SET sum = NULL WHERE round = $1', [commit.round]);
+        await q.query('DELETE FROM cluster_claims WHERE round <= $1', [commit.round]);
       }
     });
   }

@@ -135,6 +135,12 @@ CREATE TABLE cluster_groups (
   written_at TIMESTAMPTZ NOT NULL DEFAULT now(),
   PRIMARY KEY (round, instance)
 );
+CREATE TABLE cluster_claims (
+  round BIGINT NOT NULL,
+  node TEXT NOT NULL,
+  instance TEXT NOT NULL,
+  PRIMARY KEY (round, node)
+);
 CREATE TABLE socket_io_attachments (
   id BIGSERIAL UNIQUE,
   created_at TIMESTAMPTZ DEFAULT now(),
