@@ -14,6 +14,8 @@ export interface TestPostgres {
   /** `url` with `?schema=`, what `--store` takes. */
   storeUrl(schema: string): string;
   dropSchemas(): Promise<void>;
+  /** The schemas on the server whose names start with `prefix` (e.g. a simulation's scratch ones). */
+  schemasLike(prefix: string): Promise<string[]>;
 }
 
 function configuredUrl(): string | null {
@@ -52,6 +54,16 @@ export async function testPostgres(): Promise<TestPostgres | { reason: string }>
       const u = new URL(url);
       u.searchParams.set('schema', schema);
       return u.href;
+    },
+    async schemasLike(prefix) {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        const r = await c.query<{ name: string }>('SELECT schema_name AS name FROM information_schema.schemata WHERE starts_with(schema_name, $1)', [prefix]);
+        return r.rows.map((x) => x.name);
+      } finally {
+        await c.end();
+      }
     },
     async dropSchemas() {
       if (made.length === 0) return;

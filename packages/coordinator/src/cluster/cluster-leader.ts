@@ -212,7 +212,8 @@ export class ClusterLeader {
     const { tables, settings, clock, logger, strategy, models } = this.d;
     while (!this.signal.aborted) {
       const reported = new Set(await tables.reported(plan.round));
-      const live = new Set((await tables.liveInstances(settings.instanceTimeoutMs)).map((i) => i.id));
+      // This instance is alive whatever its heartbeat says (a busy event loop delays it).
+      const live = new Set([this.d.instance, ...(await tables.liveInstances(settings.instanceTimeoutMs)).map((i) => i.id)]);
       const waiting = plan.instances.filter((i) => !reported.has(i) && live.has(i));
       if (waiting.length === 0 || clock.now() >= plan.deadlineAt) break;
       await pause(Math.min(250, Math.max(1, plan.deadlineAt - clock.now())), this.signal, this.wakers);

@@ -10,6 +10,7 @@ import { FedtuneError, type CryptoProvider, type LedgerEntry, type TensorSpec, t
 import type { RoundSummary } from '../round/round-summary.js';
 import type { Failpoint } from './failpoints.js';
 import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
+import { parsePostgresUrl } from './postgres-url.js';
 import { layoutJson, storeError, StoreCodec } from './store-codec.js';
 import type { AuditEntry, AuditKind, AuditRecord, ModelInfo, NodeRecord, RetentionPolicy, RoundCommit, RunState, Store } from './store.js';
 
@@ -88,6 +89,25 @@ export class PostgresStore implements Store {
     } catch (err) {
       await pool.end().catch(() => {});
       throw storeError(`cannot use ${o.description}`, err);
+    }
+  }
+
+  /**
+   * Deletes a run: the schema `storeUrl` names, every table in it (a simulation's scratch run;
+   * never a production one by accident: the caller names the schema).
+   * @throws FedtuneError FT_ERR_CONFIG for a bad URL or schema name, FT_ERR_STORE when the server refuses.
+   */
+  static async dropSchema(storeUrl: string): Promise<void> {
+    const { connectionString, schema } = parsePostgresUrl(storeUrl);
+    const c = new pg.Client({ connectionString, connectionTimeoutMillis: 15_000 });
+    try {
+      await c.connect();
+      // parsePostgresUrl admits only plain lower-case identifiers, so the name goes in unquoted.
+      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    } catch (err) {
+      throw storeError(`drop schema ${schema}`, err);
+    } finally {
+      await c.end().catch(() => {});
     }
   }
 
