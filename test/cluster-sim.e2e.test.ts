@@ -61,7 +61,9 @@ describe('fedtune-sim run --instances', () => {
       [['--instances', '3'], /needs --store postgres/],
       [['--store', 'postgres://u@127.0.0.1:1/db'], /add --secagg/],
       [['--store', 'postgres://u@127.0.0.1:1/db', '--secagg', '--dp', 'central', '--noise', '1'], /not available with a PostgreSQL store/],
-      [['--store', 'sqlite:///tmp/x.db', '--secagg'], /postgres:\/\/ URL/],
+      [['--store', 'sqlite:///tmp/x.db', '--secagg'], /takes a postgres:\/\//],
+      // A mistyped scheme: refused without echoing the URL's password.
+      [['--store', 'postgress://u:s3cret-pw@127.0.0.1/db', '--secagg'], /^(?![\s\S]*s3cret-pw)[\s\S]*takes a postgres:\/\//],
       [['--instances', '0', '--store', 'postgres://u@127.0.0.1:1/db', '--secagg'], /--instances/],
     ];
     for (const [flags, re] of cases) {

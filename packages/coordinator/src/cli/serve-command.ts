@@ -55,7 +55,7 @@ export async function runServeCommand(args: string[], out: Write, err: Write): P
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port must be an integer in [0, 65535], got ${JSON.stringify(values.port)}`);
   if (values['data-dir'] === '') throw new UsageError('--data-dir must not be empty');
-  if (values.store !== undefined && !isPostgresUrl(values.store)) throw new UsageError(`--store takes a postgres:// URL, got ${JSON.stringify(values.store.slice(0, 40))}`);
+  if (values.store !== undefined && !isPostgresUrl(values.store)) throw new UsageError('--store takes a postgres://user@host:port/database URL (not echoed: it may hold a password)');
   if (values.store !== undefined && values['data-dir'] !== undefined) throw new UsageError('give --data-dir (SQLite) or --store (PostgreSQL), not both');
   if (file.tokens !== undefined && !Array.isArray(file.tokens)) throw new FedtuneError('FT_ERR_CONFIG', '/tokens: must be an array of tokens');
   const fileStore = (file.store ?? {}) as Record<string, unknown>;
