@@ -11,7 +11,7 @@ import type { RoundSummary } from '../round/round-summary.js';
 import type { Failpoint } from './failpoints.js';
 import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
 import { parsePostgresUrl } from './postgres-url.js';
-import { layoutJson, storeError, StoreCodec } from './store-codec.js';
+import { layoutJson, nodeRecordFromRow, storeError, StoreCodec } from './store-codec.js';
 import type { AuditEntry, AuditKind, AuditRecord, ModelInfo, NodeRecord, RetentionPolicy, RoundCommit, RunState, Store } from './store.js';
 
 export interface PostgresStoreOptions {
@@ -354,24 +354,10 @@ export class PostgresStore implements Store {
     });
   }
 
-  private nodeRow(r: Row): NodeRecord {
-    return {
-      id: String(r.id),
-      tokenKey: String(r.token_key),
-      resumeHash: new Uint8Array(r.resume_hash as Buffer),
-      name: (r.name as string | null) ?? null,
-      backend: (r.backend as string | null) ?? null,
-      firstSeen: num(r.first_seen),
-      lastSeen: num(r.last_seen),
-      roundsSelected: num(r.rounds_selected),
-      roundsContributed: num(r.rounds_contributed),
-    };
-  }
-
   async node(id: string): Promise<NodeRecord | null> {
     return this.run(`read node ${id}`, async () => {
       const row = (await this.pool.query('SELECT * FROM nodes WHERE id = $1', [id])).rows[0] as Row | undefined;
-      return row === undefined ? null : this.nodeRow(row);
+      return row === undefined ? null : nodeRecordFromRow(row);
     });
   }
 
@@ -379,7 +365,7 @@ export class PostgresStore implements Store {
     return this.run('list nodes', async () => {
       const total = num(((await this.pool.query('SELECT COUNT(*) AS n FROM nodes')).rows[0] as Row).n);
       const rows = (await this.pool.query('SELECT * FROM nodes ORDER BY first_seen, id LIMIT $1 OFFSET $2', [Math.max(0, limit), Math.max(0, offset)])).rows as Row[];
-      return { total, nodes: rows.map((r) => this.nodeRow(r)) };
+      return { total, nodes: rows.map((r) => nodeRecordFromRow(r)) };
     });
   }
 

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { FedtuneError, type CryptoProvider, type LedgerEntry, type TensorSpec, type Weights } from '@fedtune/shared';
 import type { RoundSummary } from '../round/round-summary.js';
 import type { Failpoint } from './failpoints.js';
-import { layoutJson, storeError, StoreCodec } from './store-codec.js';
+import { layoutJson, nodeRecordFromRow, storeError, StoreCodec } from './store-codec.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './sqlite-schema.js';
 import { lockStore } from './store-lock.js';
 import type { AuditEntry, AuditKind, AuditRecord, ModelInfo, NodeRecord, RetentionPolicy, RoundCommit, RunState, Store } from './store.js';
@@ -284,24 +284,10 @@ export class SqliteStore implements Store {
     });
   }
 
-  private nodeRow(r: Row): NodeRecord {
-    return {
-      id: String(r.id),
-      tokenKey: String(r.token_key),
-      resumeHash: new Uint8Array(r.resume_hash as Buffer),
-      name: (r.name as string | null) ?? null,
-      backend: (r.backend as string | null) ?? null,
-      firstSeen: Number(r.first_seen),
-      lastSeen: Number(r.last_seen),
-      roundsSelected: Number(r.rounds_selected),
-      roundsContributed: Number(r.rounds_contributed),
-    };
-  }
-
   async node(id: string): Promise<NodeRecord | null> {
     return this.run(`read node ${id}`, () => {
       const row = this.db.prepare('SELECT * FROM nodes WHERE id = ?').get(id) as Row | undefined;
-      return row === undefined ? null : this.nodeRow(row);
+      return row === undefined ? null : nodeRecordFromRow(row);
     });
   }
 
@@ -309,7 +295,7 @@ export class SqliteStore implements Store {
     return this.run('list nodes', () => {
       const total = Number((this.db.prepare('SELECT COUNT(*) AS n FROM nodes').get() as Row).n);
       const rows = this.db.prepare('SELECT * FROM nodes ORDER BY first_seen, id LIMIT ? OFFSET ?').all(Math.max(0, limit), Math.max(0, offset)) as Row[];
-      return { total, nodes: rows.map((r) => this.nodeRow(r)) };
+      return { total, nodes: rows.map((r) => nodeRecordFromRow(r)) };
     });
   }
 

@@ -4,6 +4,7 @@
 // content hash (SHA-256) on every read. The key-check value lets a store refuse a wrong key at open.
 import { FedtuneError, layoutSize, weightsVersion, type CryptoProvider, type TensorSpec, type Weights } from '@fedtune/shared';
 import { AtRestCipher } from './at-rest-seal.js';
+import type { NodeRecord } from './store.js';
 
 const KEY_CHECK_TEXT = 'fedtune store key check v1';
 /** The `encryption` meta value of a sealed store. */
@@ -105,4 +106,19 @@ export class StoreCodec {
 /** A model's layout as stored beside its weights. */
 export function layoutJson(weights: Weights): string {
   return JSON.stringify(weights.tensors.map((t) => ({ name: t.name, shape: [...t.shape] })));
+}
+
+/** A row of the `nodes` table as a NodeRecord (both stores' tables have the same columns; counters may come back as strings from PostgreSQL's bigint). */
+export function nodeRecordFromRow(r: Record<string, unknown>): NodeRecord {
+  return {
+    id: String(r.id),
+    tokenKey: String(r.token_key),
+    resumeHash: new Uint8Array(r.resume_hash as Buffer),
+    name: (r.name as string | null) ?? null,
+    backend: (r.backend as string | null) ?? null,
+    firstSeen: Number(r.first_seen),
+    lastSeen: Number(r.last_seen),
+    roundsSelected: Number(r.rounds_selected),
+    roundsContributed: Number(r.rounds_contributed),
+  };
 }
