@@ -45,7 +45,8 @@ nodes' training in worker threads, one per core) and writes a JSON report:
                           leader adds the group sums; nodes spread over them and fail over
   --store URL             PostgreSQL store, postgres://user@host:port/database (a fresh schema,
                           dropped after the run, unless the URL names one with ?schema=NAME)
-  --min-group-size M      several instances: the fewest nodes one group's sum may cover
+  --min-group-size M      with --store: the fewest nodes one group's sum may cover (default 0.8 of
+                          an instance's expected share after dropout; DP noise is sized for it)
   --backend B             force a training backend: tensorflow | webgpu | wasm | cpu
   --workers N             threads that train the nodes (default: one per core; 0: this thread)
   --seed S                seed for data, partitions, selection and faults (default 1)
