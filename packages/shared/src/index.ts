@@ -11,6 +11,7 @@ export * from './auth/hello-proof.js';
 export * from './auth/token-strength.js';
 export * from './crypto/provider.js';
 export * from './crypto/node-crypto.js';
+export { nativeCryptoStatus, type NativeCryptoStatus } from './crypto/native-keystream.js';
 export * from './crypto/random.js';
 export * from './model/weights.js';
 export * from './model/layout-diff.js';

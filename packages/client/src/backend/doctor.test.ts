@@ -24,6 +24,16 @@ describe('fedtune-client doctor', () => {
     if (!tfNode.available) expect(tfNode.reason).toMatch(/tfjs-node/);
   });
 
+  it('says whether the native mask keystream is in use, and why not', async () => {
+    const json: string[] = [];
+    await runDoctorCommand(['--json'], (s) => json.push(s));
+    const { maskKeystream } = JSON.parse(json.join('\n')) as { maskKeystream: { inUse: boolean; openssl?: string; reason?: string } };
+    expect(maskKeystream.inUse ? maskKeystream.openssl : maskKeystream.reason).toMatch(/\S/);
+    const text: string[] = [];
+    await runDoctorCommand([], (s) => text.push(s));
+    expect(text.join('\n')).toMatch(maskKeystream.inUse ? /secure-aggregation masks: native AES-256-CTR \(OpenSSL/ : /secure-aggregation masks: node:crypto \(/);
+  });
+
   it('the text form says which matmul path the wasm backend runs', async () => {
     const lines: string[] = [];
     expect(await runDoctorCommand([], (s) => lines.push(s))).toBe(0);

@@ -2,6 +2,7 @@
 // why it is or is not available, the one automatic selection picks, and which kernel runs the
 // wasm backend's matmuls (native OpenBLAS or XNNPACK).
 import * as tf from '@tensorflow/tfjs';
+import { nativeCryptoStatus, type NativeCryptoStatus } from '@fedtune/shared';
 import type { BackendName } from './names.js';
 import { probeNativeBlas } from './native-blas.js';
 import { probeBackends, type BackendProbe } from './select.js';
@@ -14,6 +15,8 @@ export interface DoctorReport {
   backends: BackendProbe[];
   /** What `selectBackend()` with no preference would pick. */
   choice: BackendName;
+  /** Whether secure-aggregation masks are expanded by the native AES-256-CTR addon here. */
+  maskKeystream: NativeCryptoStatus;
   /** The wasm backend's matmul kernel; `detail` names the native library or why it is not used. */
   wasmMatMul: { path: WasmMatMulPath; detail: string; threads: number | null };
 }
@@ -28,6 +31,7 @@ export async function doctorReport(): Promise<DoctorReport> {
     tfjs: tf.version.tfjs,
     backends,
     choice,
+    maskKeystream: nativeCryptoStatus(),
     wasmMatMul: { path: wasmMatMulPath(), detail: native.available ? native.detail : native.reason, threads: native.available ? native.blas.threads() : null },
   };
 }
@@ -44,5 +48,7 @@ export function formatDoctor(report: DoctorReport): string {
   const how = m.path === 'native' ? `native ${m.detail}, ${m.threads} thread${m.threads === 1 ? '' : 's'}` : m.path === 'xnnpack' ? `XNNPACK for every layout (native BLAS: ${m.detail})` : "tfjs-backend-wasm's own kernels";
   lines.push(`wasm matmul: ${how}`);
   lines.push(`would use: ${report.choice}`);
+  const k = report.maskKeystream;
+  lines.push(`secure-aggregation masks: ${k.inUse ? `native AES-256-CTR (${k.openssl})` : `node:crypto (${k.reason})`}`);
   return lines.join('\n');
 }

@@ -1,20 +1,15 @@
-// Worker thread body: removes the plan's masks from one range of the sum (unmask.ts, random access
-// into AES-256-CTR keystreams) and hands the range back.
+// Worker thread body: claims and runs cells of an unmask batch (unmask-worker-job.ts: ranges of the
+// shared sum times slices of the masks, random access into AES-256-CTR keystreams) until none is
+// left, then says so.
 import { parentPort } from 'node:worker_threads';
-import { nodeCryptoProvider, unmaskRange, type UnmaskPlan } from '@fedtune/shared';
+import { nodeCryptoProvider } from '@fedtune/shared';
+import { type UnmaskBatch, runUnmaskBatch } from './unmask-worker-job.js';
 
-interface Job {
-  id: number;
-  plan: UnmaskPlan;
-  target: Uint32Array;
-  start: number;
-}
-
-parentPort!.on('message', (job: Job) => {
+parentPort!.on('message', (batch: UnmaskBatch) => {
   try {
-    unmaskRange(nodeCryptoProvider, job.plan, job.target, job.start);
-    parentPort!.postMessage({ id: job.id, target: job.target }, [job.target.buffer as ArrayBuffer]);
+    runUnmaskBatch(nodeCryptoProvider, batch);
+    parentPort!.postMessage({ id: batch.id });
   } catch (err) {
-    parentPort!.postMessage({ id: job.id, error: String((err as Error).message) });
+    parentPort!.postMessage({ id: batch.id, error: String((err as Error).message) });
   }
 });

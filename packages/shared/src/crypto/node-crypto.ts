@@ -1,6 +1,10 @@
-// CryptoProvider on node:crypto (OpenSSL): SHA-256, HMAC, HKDF (RFC 5869), AES-256-CTR.
+// CryptoProvider on node:crypto (OpenSSL): SHA-256, HMAC, HKDF (RFC 5869), AES-256-CTR (NIST
+// SP 800-38A). The AES-256-CTR keystream runs in the optional native addon when it is built
+// (native-keystream.ts): node:crypto's cipher.update allocates and zero-fills its output on every
+// call, the addon writes into caller-owned memory. Both give the same bytes (tested).
 import * as nodeCrypto from 'node:crypto';
-import type { CryptoProvider } from './provider.js';
+import { type NativeCryptoBinding, nativeCryptoBinding } from './native-keystream.js';
+import type { CryptoProvider, KeystreamStream } from './provider.js';
 
 function assertBytes(name: string, value: unknown): asserts value is Uint8Array {
   if (!(value instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array, got ${typeof value}`);
@@ -24,8 +28,90 @@ const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex
 /** Plaintext for keystream requests: CTR encryption of zeros. Only ever read, so one is shared. */
 let zeroInput = new Uint8Array(0);
 const MAX_SHARED_ZEROS = 1 << 20;
+/** Bytes per cipher.update in a node:crypto stream: it ran fastest at 32-128 KiB (docs/BENCHMARKS.md). */
+const UPDATE_BYTES = 1 << 16;
 
-export const nodeCryptoProvider: CryptoProvider = {
+function zeros(length: number): Uint8Array {
+  if (zeroInput.length < length && length <= MAX_SHARED_ZEROS) zeroInput = new Uint8Array(length);
+  return length <= zeroInput.length ? zeroInput.subarray(0, length) : new Uint8Array(length);
+}
+
+function assertCtrArgs(key: Uint8Array, iv: Uint8Array, blockOffset: number): void {
+  assertBytes('key', key);
+  assertBytes('iv', iv);
+  if (key.length !== 32) throw new RangeError(`AES-256 key must be 32 bytes, got ${key.length}`);
+  if (iv.length !== 16) throw new RangeError(`AES-CTR iv must be 16 bytes, got ${iv.length}`);
+  if (!Number.isSafeInteger(blockOffset) || blockOffset < 0) throw new RangeError(`blockOffset must be a non-negative safe integer, got ${blockOffset}`);
+}
+
+/** The fallback stream: one long-lived node:crypto cipher, its output copied into the caller's memory. */
+function cipherStream(key: Uint8Array, counter: Uint8Array): KeystreamStream {
+  let cipher: nodeCrypto.Cipher | null = nodeCrypto.createCipheriv('aes-256-ctr', key, counter);
+  return {
+    fill(out) {
+      if (cipher === null) throw new Error('keystream stream is closed');
+      assertBytes('out', out);
+      for (let off = 0; off < out.byteLength; off += UPDATE_BYTES) {
+        const len = Math.min(UPDATE_BYTES, out.byteLength - off);
+        out.set(cipher.update(zeros(len)), off);
+      }
+    },
+    close() {
+      cipher?.final();
+      cipher = null;
+    },
+  };
+}
+
+/** The native stream, closed at most once (the addon throws on a second close). */
+function nativeStream(binding: NativeCryptoBinding, key: Uint8Array, counter: Uint8Array): KeystreamStream {
+  const s = new binding.CtrStream(key, counter);
+  let open = true;
+  return {
+    fill: (out) => s.fill(out),
+    addWords: (target, sign) => s.addWords(target, sign),
+    close() {
+      if (open) s.close();
+      open = false;
+    },
+  };
+}
+
+export interface NodeCryptoOptions {
+  /** Use the native keystream when it loads (default true); false keeps to node:crypto alone. */
+  native?: boolean;
+}
+
+/**
+ * A CryptoProvider on node:crypto, with the native AES-256-CTR keystream where it is built and
+ * allowed (see nativeCryptoStatus). `nodeCryptoProvider` is the default instance.
+ */
+export function createNodeCryptoProvider(options: NodeCryptoOptions = {}): CryptoProvider {
+  const native = options.native === false ? null : nativeCryptoBinding();
+  const stream = (key: Uint8Array, iv: Uint8Array, blockOffset: number): KeystreamStream => {
+    assertCtrArgs(key, iv, blockOffset);
+    const counter = addToCounter(iv, blockOffset);
+    return native === null ? cipherStream(key, counter) : nativeStream(native, key, counter);
+  };
+  return { ...base, aes256CtrStream: stream, aes256CtrKeystream: native === null ? base.aes256CtrKeystream : nativeKeystream(native) };
+}
+
+function nativeKeystream(binding: NativeCryptoBinding): CryptoProvider['aes256CtrKeystream'] {
+  return (key, iv, blockOffset, length) => {
+    assertCtrArgs(key, iv, blockOffset);
+    if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`length must be a non-negative integer, got ${length}`);
+    const out = new Uint8Array(length);
+    const s = new binding.CtrStream(key, addToCounter(iv, blockOffset));
+    try {
+      s.fill(out);
+    } finally {
+      s.close();
+    }
+    return out;
+  };
+}
+
+const base: CryptoProvider = {
   x25519Many(secretKey, publicKeys) {
     assertBytes('secretKey', secretKey);
     if (secretKey.length !== 32) throw new RangeError(`X25519 secret key must be 32 bytes, got ${secretKey.length}`);
@@ -64,17 +150,10 @@ export const nodeCryptoProvider: CryptoProvider = {
     return new Uint8Array(nodeCrypto.hkdfSync('sha256', ikm, salt, info, length));
   },
   aes256CtrKeystream(key, iv, blockOffset, length) {
-    assertBytes('key', key);
-    assertBytes('iv', iv);
-    if (key.length !== 32) throw new RangeError(`AES-256 key must be 32 bytes, got ${key.length}`);
-    if (iv.length !== 16) throw new RangeError(`AES-CTR iv must be 16 bytes, got ${iv.length}`);
-    if (!Number.isSafeInteger(blockOffset) || blockOffset < 0) {
-      throw new RangeError(`blockOffset must be a non-negative safe integer, got ${blockOffset}`);
-    }
+    assertCtrArgs(key, iv, blockOffset);
     if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`length must be a non-negative integer, got ${length}`);
     const cipher = nodeCrypto.createCipheriv('aes-256-ctr', key, addToCounter(iv, blockOffset));
-    if (zeroInput.length < length && length <= MAX_SHARED_ZEROS) zeroInput = new Uint8Array(length);
-    const out = cipher.update(length <= zeroInput.length ? zeroInput.subarray(0, length) : new Uint8Array(length));
+    const out = cipher.update(zeros(length));
     cipher.final();
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   },
@@ -89,3 +168,6 @@ export const nodeCryptoProvider: CryptoProvider = {
     return nodeCrypto.timingSafeEqual(a, b);
   },
 };
+
+/** node:crypto, with the native keystream when it loads (nativeCryptoStatus says which). */
+export const nodeCryptoProvider: CryptoProvider = createNodeCryptoProvider();

@@ -4,8 +4,10 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Packr } from 'msgpackr';
 import { FedtuneError } from '../errors/catalogue.js';
+import { MaskedInputChunkMsg } from '../secagg/messages.js';
 import { MESSAGE_SCHEMAS, type EventName, type Frame, type MessageOf, type ReplyOf } from './events.js';
 import { MAX_FRAME_BYTES } from './limits.js';
+import { decodeMaskedChunkFrame, encodeMaskedChunkFrame } from './masked-chunk-frame.js';
 
 // moreTypes: typed arrays travel as msgpack ext 0x74 (raw little-endian element bytes).
 // useRecords false: plain maps, so a foreign decoder (or a hostile one) gets nothing stateful.
@@ -28,6 +30,8 @@ export function encodeWith<S extends TSchema>(schema: S, value: Static<S>): Fram
     const first = check.Errors(value).First();
     throw new FedtuneError('FT_ERR_INTERNAL', `refusing to encode an invalid message at ${first?.path ?? '/'}: ${first?.message ?? ''}`);
   }
+  // Masked chunks: the same msgpack, laid out so the receiver can skip a copy (masked-chunk-frame.ts).
+  if ((schema as TSchema) === MaskedInputChunkMsg) return encodeMaskedChunkFrame(value as MaskedInputChunkMsg) as Frame<Static<S>>;
   const packed = packr.pack(value);
   return new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
 }
@@ -40,11 +44,13 @@ export function encodeWith<S extends TSchema>(schema: S, value: Static<S>): Fram
 export function decodeWith<S extends TSchema>(schema: S, frame: unknown, maxBytes = MAX_FRAME_BYTES): Static<S> {
   if (!(frame instanceof Uint8Array)) throw new FedtuneError('FT_ERR_MALFORMED', 'frame is not binary');
   if (frame.byteLength > maxBytes) throw new FedtuneError('FT_ERR_TOO_LARGE', `${frame.byteLength} bytes > ${maxBytes}`);
-  let value: unknown;
-  try {
-    value = packr.unpack(frame);
-  } catch {
-    throw new FedtuneError('FT_ERR_MALFORMED', 'not valid msgpack');
+  let value: unknown = (schema as TSchema) === MaskedInputChunkMsg ? decodeMaskedChunkFrame(frame) : undefined;
+  if (value === undefined) {
+    try {
+      value = packr.unpack(frame);
+    } catch {
+      throw new FedtuneError('FT_ERR_MALFORMED', 'not valid msgpack');
+    }
   }
   const check = checker(schema);
   if (!check.Check(value)) {

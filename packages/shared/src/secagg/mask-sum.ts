@@ -1,11 +1,11 @@
 // Adding a signed sum of PRG masks to a vector range, the one hot loop of both ends of SecAgg
 // (Bonawitz et al. 2017 §4): a node computes y = x + PRG(b_u) + sum_v ±PRG(s_u,v) (round 2) and
-// the coordinator removes the masks left in the sum (round 4). Work goes block by block: each
-// mask's AES-256-CTR keystream for one block (128 KiB, so it stays in cache) is added or subtracted
-// into the block with the WebAssembly SIMD accumulator, and the block is reduced mod 2^b once.
+// the coordinator removes the masks left in the sum (round 4). Each mask is one AES-256-CTR
+// keystream stream opened at the range's start; work goes block by block so the block stays in
+// cache while every mask is applied to it, and is reduced mod 2^b once at the end.
 import type { CryptoProvider } from '../crypto/provider.js';
 import { assertBits, assertInt, assertU32Array } from './assert.js';
-import { type MaskKey, maskWords } from './prg.js';
+import { type MaskKey, type MaskStream, openMaskStream } from './prg.js';
 import { RingAccumulator } from './ring-accumulator.js';
 
 /** One mask to apply: target += sign * PRG(key). Plain data, so it can be posted to a worker. */
@@ -14,7 +14,11 @@ export interface SignedMask {
   readonly sign: 1 | -1;
 }
 
-/** Words per keystream request: 128 KiB, where Node's AES-CTR ran fastest here (docs/BENCHMARKS.md). */
+/**
+ * Words per block: 128 KiB of target, which stays in L2 while every mask is added into it. The
+ * native stream adds its keystream 8 KiB at a time from L1; node:crypto's cipher.update, which
+ * allocates per call, ran fastest at 32-128 KiB requests (docs/BENCHMARKS.md).
+ */
 const BLOCK = 32_768;
 
 /**
@@ -28,20 +32,48 @@ export function applyMasks(crypto: CryptoProvider, masks: readonly SignedMask[],
   assertInt('start', start, 0, 2 ** 40);
   assertBits('bits', bits);
   if (target.length === 0) return target;
+  const streams: MaskStream[] = [];
+  try {
+    for (const m of masks) streams.push(openMaskStream(crypto, m.key, start));
+    const signs = masks.map((m) => m.sign);
+    if (streams.every((s) => s.addInto !== undefined)) addFused(streams, signs, target);
+    else addThroughAccumulator(streams, signs, target);
+  } finally {
+    for (const s of streams) s.close();
+  }
+  if (bits < 32) {
+    const mask = 2 ** bits - 1;
+    for (let i = 0; i < target.length; i++) target[i] = target[i]! & mask;
+  }
+  return target;
+}
+
+/** The provider adds the keystream itself (native): straight into the target, block by block. */
+function addFused(streams: readonly MaskStream[], signs: readonly (1 | -1)[], target: Uint32Array): void {
+  for (let off = 0; off < target.length; off += BLOCK) {
+    const block = target.subarray(off, off + BLOCK);
+    for (let j = 0; j < streams.length; j++) streams[j]!.addInto!(block, signs[j]!);
+  }
+}
+
+/**
+ * Otherwise: the block is copied into WebAssembly memory, each mask's keystream is read into the
+ * accumulator's scratch there and added or subtracted with i32x4 SIMD (or the JS loop without it).
+ */
+function addThroughAccumulator(streams: readonly MaskStream[], signs: readonly (1 | -1)[], target: Uint32Array): void {
   const size = Math.min(BLOCK, target.length);
   const acc = new RingAccumulator(size, size);
-  const mask = bits === 32 ? -1 : 2 ** bits - 1;
+  const words = acc.scratchView(size) ?? new Uint32Array(size);
   for (let off = 0; off < target.length; off += BLOCK) {
     const len = Math.min(BLOCK, target.length - off);
     const block = acc.sum.subarray(0, len);
     block.set(target.subarray(off, off + len));
-    for (const m of masks) {
-      const words = maskWords(crypto, m.key, start + off, len);
-      if (m.sign === 1) acc.add(words, 0);
-      else acc.subtract(words, 0);
+    for (let j = 0; j < streams.length; j++) {
+      const w = words.subarray(0, len);
+      streams[j]!.readInto(w);
+      if (signs[j] === 1) acc.add(w, 0);
+      else acc.subtract(w, 0);
     }
-    if (bits === 32) target.set(block, off);
-    else for (let i = 0; i < len; i++) target[off + i] = block[i]! & mask;
+    target.set(block, off);
   }
-  return target;
 }

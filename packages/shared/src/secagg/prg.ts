@@ -1,6 +1,7 @@
 // The mask PRG of Bonawitz et al. 2017 §4 (PRG(b_u), PRG(s_u,v)): AES-256-CTR (NIST SP 800-38A)
 // keyed by HKDF-SHA256 (RFC 5869) over a context that binds protocol version, round and node ids.
 // CTR mode gives random access, so chunk i of a mask is computed on its own.
+import { concatBytes } from '../crypto/bytes.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { assertBits, assertBytes, assertId, assertInt } from './assert.js';
 
@@ -41,13 +42,7 @@ export function contextInfo(purpose: string, round: number, ids: readonly string
   ids.forEach((id, i) => assertId(`ids[${i}]`, id));
   const parts: Uint8Array[] = [encoder.encode(`${SECAGG_LABEL}/${purpose}`), new Uint8Array([round >>> 24, (round >>> 16) & 0xff, (round >>> 8) & 0xff, round & 0xff])];
   for (const id of [...ids].sort()) parts.push(lengthPrefixed(id));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /**
@@ -91,17 +86,75 @@ export function maskRange(crypto: CryptoProvider, maskKey: MaskKey, start: numbe
  * @throws TypeError / RangeError for a bad key or range.
  */
 export function maskWords(crypto: CryptoProvider, maskKey: MaskKey, start: number, count: number): Uint32Array {
+  assertInt('count', count, 0, 2 ** 30);
+  const words = new Uint32Array(count);
+  const stream = openMaskStream(crypto, maskKey, start);
+  try {
+    stream.readInto(words);
+  } finally {
+    stream.close();
+  }
+  return words;
+}
+
+/** Mask words from some position on, read in order; CTR mode lets it open at any word. */
+export interface MaskStream {
+  /** Writes the next `out.length` mask words (not reduced mod 2^bits) into `out`. */
+  readInto(out: Uint32Array): void;
+  /**
+   * Present when the provider fuses it: target[i] = target[i] + sign * (next mask word i) mod
+   * 2^32, the keystream never written to memory.
+   */
+  readonly addInto: ((target: Uint32Array, sign: 1 | -1) => void) | undefined;
+  /** Releases the cipher state. Idempotent. */
+  close(): void;
+}
+
+/** Word order on this host: mask words are little-endian keystream bytes. */
+function fromLittleEndian(words: Uint32Array): void {
+  if (LITTLE_ENDIAN) return;
+  const view = new DataView(words.buffer, words.byteOffset, words.byteLength);
+  for (let i = 0; i < words.length; i++) words[i] = view.getUint32(4 * i, true);
+}
+
+const asBytes = (w: Uint32Array) => new Uint8Array(w.buffer, w.byteOffset, w.byteLength);
+
+/**
+ * Opens the expansion under `maskKey` at word `start`. Uses the provider's keystream stream (no
+ * allocation per read) when it has one, otherwise one keystream request per read.
+ * @throws TypeError / RangeError for a bad key or start.
+ */
+export function openMaskStream(crypto: CryptoProvider, maskKey: MaskKey, start: number): MaskStream {
   assertMaskKey(maskKey);
   assertInt('start', start, 0, 2 ** 40);
-  assertInt('count', count, 0, 2 ** 30);
-  const firstBlock = Math.floor(start / 4);
-  const skip = (start % 4) * 4;
-  const stream = crypto.aes256CtrKeystream(maskKey.key, maskKey.iv, firstBlock, skip + 4 * count);
-  if (LITTLE_ENDIAN && (stream.byteOffset + skip) % 4 === 0) return new Uint32Array(stream.buffer, stream.byteOffset + skip, count);
-  const words = new Uint32Array(count);
-  const view = new DataView(stream.buffer, stream.byteOffset + skip, 4 * count);
-  for (let i = 0; i < count; i++) words[i] = view.getUint32(4 * i, true);
-  return words;
+  if (crypto.aes256CtrStream === undefined) return requestStream(crypto, maskKey, start);
+  const ks = crypto.aes256CtrStream(maskKey.key, maskKey.iv, Math.floor(start / 4));
+  if (start % 4 !== 0) ks.fill(new Uint8Array(4 * (start % 4)));
+  const add = ks.addWords;
+  return {
+    readInto(out) {
+      ks.fill(asBytes(out));
+      fromLittleEndian(out);
+    },
+    addInto: add === undefined ? undefined : (target, sign) => add.call(ks, target, sign),
+    close: () => ks.close(),
+  };
+}
+
+/** A MaskStream over a provider without streams: each read asks for its own keystream range. */
+function requestStream(crypto: CryptoProvider, maskKey: MaskKey, start: number): MaskStream {
+  let next = start;
+  return {
+    readInto(out) {
+      const skip = (next % 4) * 4;
+      const stream = crypto.aes256CtrKeystream(maskKey.key, maskKey.iv, Math.floor(next / 4), skip + out.byteLength);
+      asBytes(out).set(stream.subarray(skip, skip + out.byteLength));
+      fromLittleEndian(out);
+      next += out.length;
+    },
+    addInto: undefined,
+    close: () => {},
+  };
 }
 
 /**

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { RingAccumulator, ringSimdAvailable } from './ring-accumulator.js';
-import { ringAddInto, ringMask } from './ring.js';
+import { ringAddInto, ringMask, ringSubInto } from './ring.js';
 
 describe('RingAccumulator (WebAssembly SIMD)', () => {
   it('is available on this Node (WebAssembly SIMD)', () => {
@@ -56,6 +56,23 @@ describe('RingAccumulator (WebAssembly SIMD)', () => {
     }
     expect(Array.from(simd.sum)).toEqual(Array.from(x, (v) => (v + 3) >>> 0));
     expect(Array.from(js.sum)).toEqual(Array.from(simd.sum));
+  });
+
+  it('adds and subtracts a chunk written in place in its scratch, and a view inside the scratch, like a copied one', () => {
+    const acc = new RingAccumulator(5000, 4096);
+    const ref = new Uint32Array(5000);
+    const x = Uint32Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 0);
+    const view = acc.scratchView(4096)!;
+    view.set(x);
+    acc.add(view, 900);
+    ringAddInto(ref, x, 32, 900);
+    view.set(x);
+    acc.subtract(view.subarray(0, 1000), 7);
+    ringSubInto(ref, x.subarray(0, 1000), 32, 7);
+    view.set(x);
+    acc.add(view.subarray(5, 2000), 3000); // starts inside the scratch: copied (overlapping set is safe)
+    ringAddInto(ref, x.subarray(5, 2000), 32, 3000);
+    expect(acc.sum).toEqual(ref);
   });
 
   it('refuses chunks that overrun the sum or the scratch, and bad sizes', () => {

@@ -2,7 +2,9 @@
 // added with WebAssembly SIMD (i32x4.add: four 32-bit lanes per instruction), so a masked vector
 // is added at about memory speed instead of a scalar JS loop's quarter of it. Lanes wrap mod 2^32;
 // since 2^b divides 2^32 the reduction mod 2^b waits until read-out (decodeFromRing and
-// unmaskRange both reduce). Falls back to the JS loop where WebAssembly SIMD is missing.
+// unmaskRange both reduce). Falls back to the JS loop where WebAssembly SIMD is missing. The
+// memory is shared (a SharedArrayBuffer) where the runtime allows, so worker threads can remove
+// masks from the sum in place.
 import { addWordsInto, subWordsInto } from './word-ops.js';
 
 const leb = (n: number): number[] => {
@@ -35,7 +37,7 @@ const SIXTY_FOUR = [0xc0, 0x00]; // i32.const takes signed LEB128: 64 needs two 
  *   (func (export "sub") ... the same with i32x4.sub))
  * `bytes` must be a multiple of 64 (the loop is unrolled four v128s deep).
  */
-function assemble(): Uint8Array {
+function assemble(shared: boolean): Uint8Array {
   const [dst, src, bytes, end] = [0, 1, 2, 3];
   const body = (op: number[]) => [
     ...vector([[1, I32]]),
@@ -51,7 +53,8 @@ function assemble(): Uint8Array {
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, vector([[0x60, ...vector([[I32], [I32], [I32]]), 0]])), // type: (i32 i32 i32) -> ()
-    ...section(2, vector([[...name('env'), ...name('mem'), 0x02, 0x00, 1]])), // import memory, min 1 page
+    // import memory: min 1 page; a shared memory must declare a maximum (the whole 32-bit space)
+    ...section(2, vector([[...name('env'), ...name('mem'), 0x02, ...(shared ? [0x03, 1, ...leb(65_536)] : [0x00, 1])]])),
     ...section(3, vector([[0], [0]])), // two functions of type 0
     ...section(7, vector([[...name('add'), 0x00, 0], [...name('sub'), 0x00, 1]])), // export both
     ...section(10, vector([code(body(I32X4_ADD)), code(body(I32X4_SUB))])),
@@ -63,23 +66,36 @@ interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => { buffer: ArrayBuffer | SharedArrayBuffer };
 }
 const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
-let module: object | null | undefined;
-function simdModule(): object | null {
-  if (module === undefined) {
-    const bytes = assemble();
-    module = wasm !== undefined && wasm.validate(bytes) ? new wasm.Module(bytes) : null;
+/** The SIMD module for a shared or a plain memory, or null where the runtime refuses it. */
+const modules = new Map<boolean, object | null>();
+function simdModule(shared: boolean): object | null {
+  let mod = modules.get(shared);
+  if (mod === undefined) {
+    const bytes = assemble(shared);
+    mod = null;
+    try {
+      if (wasm !== undefined && wasm.validate(bytes)) {
+        mod = new wasm.Module(bytes);
+        if (shared) new wasm.Memory({ initial: 1, maximum: 1, shared: true }); // threads may be off
+      }
+    } catch {
+      mod = null;
+    }
+    modules.set(shared, mod);
   }
-  return module;
+  return mod;
 }
 
 /** Whether this runtime has WebAssembly SIMD (otherwise the accumulator uses the JS loop). */
 export function ringSimdAvailable(): boolean {
-  return simdModule() !== null;
+  return simdModule(false) !== null;
 }
+
+const hasSharedMemory = typeof SharedArrayBuffer === 'function';
 
 const PAGE = 65_536;
 /** Words copied into the scratch per SIMD add in {@link RingAccumulator.add}: 16 KiB, half a typical L1d. */
@@ -89,7 +105,7 @@ const align16 = (n: number) => Math.ceil(n / 16) * 16;
 type SimdOp = (dst: number, src: number, bytes: number) => void;
 
 export class RingAccumulator {
-  /** The running sum (mod 2^32 until read-out reduces it mod 2^bits). */
+  /** The running sum (mod 2^32 until read-out reduces it mod 2^bits); in shared memory where the runtime has it. */
   readonly sum: Uint32Array;
   private readonly scratch: Uint32Array | null;
   private readonly simd: { add: SimdOp; sub: SimdOp } | null;
@@ -102,15 +118,17 @@ export class RingAccumulator {
     for (const [k, v] of [['length', length], ['maxChunk', maxChunk]] as const) {
       if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${k} must be a positive integer, got ${v}`);
     }
-    const mod = useSimd ? simdModule() : null;
+    const shared = useSimd && simdModule(true) !== null;
+    const mod = useSimd ? simdModule(shared) : null;
     if (mod === null) {
-      this.sum = new Uint32Array(length);
+      this.sum = new Uint32Array(hasSharedMemory ? new SharedArrayBuffer(4 * length) : new ArrayBuffer(4 * length));
       this.scratch = null;
       this.simd = null;
       return;
     }
     const sumBytes = align16(4 * length);
-    const memory = new wasm!.Memory({ initial: Math.ceil((sumBytes + align16(4 * maxChunk)) / PAGE) });
+    const pages = Math.ceil((sumBytes + align16(4 * maxChunk)) / PAGE);
+    const memory = new wasm!.Memory(shared ? { initial: pages, maximum: pages, shared } : { initial: pages });
     const instance = new wasm!.Instance(mod, { env: { mem: memory } });
     // The memory never grows after this, so these views stay attached.
     this.sum = new Uint32Array(memory.buffer, 0, length);
@@ -119,8 +137,8 @@ export class RingAccumulator {
   }
 
   /**
-   * Where a decoder may write a chunk in place (WebAssembly memory), to add it with
-   * {@link addFromScratch} and skip the copy {@link add} makes. Null without SIMD.
+   * Where a decoder or a keystream may write a chunk in place (WebAssembly memory): {@link add}
+   * and {@link subtract} of a view that starts there skip their copy. Null without SIMD.
    */
   scratchView(length: number): Uint32Array | null {
     return this.scratch === null ? null : this.scratch.subarray(0, length);
@@ -150,6 +168,8 @@ export class RingAccumulator {
       return;
     }
     if (chunk.length > this.scratch.length) throw new RangeError(`chunk of ${chunk.length} exceeds the accumulator's ${this.scratch.length}`);
+    // Written in place by a decoder or a keystream: already where the SIMD loop reads.
+    if (chunk.buffer === this.scratch.buffer && chunk.byteOffset === this.scratch.byteOffset) return this.fromScratch(chunk.length, offset, sign);
     // Copy and add a cache-sized block at a time, so the copied words are still in L1 when the
     // SIMD loop reads them (one pass over the whole chunk would go out to L2/L3 and back).
     for (let s = 0; s < chunk.length; s += COPY_BLOCK) {

@@ -20,13 +20,22 @@ export interface UnmaskPlan {
 }
 
 /**
+ * Checks a plan's shape (its terms are checked where they are used).
+ * @throws TypeError / RangeError for a plan that is not an object with terms, valid bits and sizes.
+ */
+export function assertUnmaskPlan(plan: UnmaskPlan): void {
+  if (typeof plan !== 'object' || plan === null || !Array.isArray(plan.terms)) throw new TypeError('plan must be an UnmaskPlan');
+  assertBits('plan.bits', plan.bits);
+  assertInt('plan.vectorLength', plan.vectorLength, 0, 2 ** 32);
+}
+
+/**
  * Removes the plan's masks from `target`, which holds sum elements [start, start + target.length).
  * Pure apart from updating `target` in place.
  * @throws TypeError / RangeError for a bad plan, target or range past the vector's end.
  */
 export function unmaskRange(crypto: CryptoProvider, plan: UnmaskPlan, target: Uint32Array, start: number): Uint32Array {
-  if (typeof plan !== 'object' || plan === null || !Array.isArray(plan.terms)) throw new TypeError('plan must be an UnmaskPlan');
-  assertBits('plan.bits', plan.bits);
+  assertUnmaskPlan(plan);
   assertU32Array('target', target);
   assertInt('start', start, 0, plan.vectorLength);
   if (start + target.length > plan.vectorLength) throw new RangeError(`range [${start}, ${start + target.length}) passes vector length ${plan.vectorLength}`);
