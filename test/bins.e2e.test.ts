@@ -65,6 +65,9 @@ describe('installed commands', () => {
       ['fedtune-coordinator', ['frobnicate'], /^fedtune-coordinator: unknown command "frobnicate"/],
       ['fedtune-client', ['join', '--url', 'http://x', '--token', 't', '--data', 'd', '--backend', 'cuda'], /^fedtune-client join: --backend must be one of/],
       ['fedtune-client', ['doctor', '--jsn'], /^fedtune-client doctor: unknown flag --jsn/],
+      ['fedtune-client', ['join', '--url', 'http://a:1,,http://b:1', '--token', 't', '--data', 'd'], /^fedtune-client join: --url: an empty URL in the list/],
+      // A mistyped store scheme is refused without echoing the URL (it may hold a password).
+      ['fedtune-coordinator', ['serve', '--store', 'postgress://u:pw-s3cret@h/db'], /^fedtune-coordinator serve: --store takes a postgres:\/\/user@host:port\/database URL \(not echoed/],
     ];
     for (const [name, args, re] of cases) {
       const p = run(name, args);

@@ -191,5 +191,9 @@ describe('the README deployment section', () => {
     }
     const json = /```json\n([\s\S]*?)```/.exec(section)![1]!.replace(/<[^>]+hash>/g, 'ab'.repeat(32));
     expect(resolveConfig(JSON.parse(json))).toMatchObject({ rounds: 20, dataDir: '/var/lib/fedtune' });
+    // "Three instances": its keys added to the deployment's, on a PostgreSQL store, make a valid config.
+    const cluster = /```json\n([\s\S]*?)```/.exec(section.slice(section.indexOf('## Three instances')))![1]!;
+    const store = { url: 'postgres://fedtune@127.0.0.1:5432/fedtune?schema=run1' };
+    expect(resolveConfig({ ...JSON.parse(json), ...JSON.parse(cluster), store })).toMatchObject({ store: { kind: 'postgres' }, cluster: { minGroupSize: 20 }, dp: { mode: 'distributed' } });
   });
 });

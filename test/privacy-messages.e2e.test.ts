@@ -18,7 +18,8 @@ type Frame = { event: string; message: Record<string, unknown> };
 
 /** Every frame `client` sends and every round:fit it receives, decoded. */
 function eavesdrop(client: FederatedClient): { sent: Frame[]; fits: Record<string, unknown>[] } {
-  const socket = (client as unknown as { socket: Socket }).socket;
+  // The node's socket (one URL: its connection never replaces it).
+  const socket = (client as unknown as { conn: { socket: Socket } }).conn.socket;
   const sent: Frame[] = [];
   const fits: Record<string, unknown>[] = [];
   socket.onAnyOutgoing((event: string, frame: unknown) => sent.push({ event, message: decodeMessage(event as EventName, frame) as Record<string, unknown> }));

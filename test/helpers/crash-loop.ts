@@ -89,6 +89,10 @@ export async function crashLoop(o: CrashLoopOptions): Promise<{ checks: CrashChe
   let clients: FederatedClient[] = [];
   let previous = 0;
   let kills = 0;
+  // Under load a restart can be killed before its nodes are back and a round commits; the window
+  // then widens (doubling, up to 64x) until one commits, and narrows again after, so the kills stay
+  // at seeded random moments but the run always moves forward.
+  let stretch = 1;
   try {
     for (;;) {
       const proc = runBin('fedtune-coordinator', ['serve', '--config', config, '--port', port], { FEDTUNE_TOKENS: TOKEN });
@@ -101,7 +105,7 @@ export async function crashLoop(o: CrashLoopOptions): Promise<{ checks: CrashChe
         await Promise.all(clients.map((c) => c.start()));
       }
       const [lo, hi] = o.killAfterMs;
-      const delay = lo + random.float() * (hi - lo);
+      const delay = (lo + random.float() * (hi - lo)) * stretch;
       const timer = setTimeout(() => proc.child.kill('SIGKILL'), delay);
       const code = await proc.exited;
       clearTimeout(timer);
@@ -109,6 +113,7 @@ export async function crashLoop(o: CrashLoopOptions): Promise<{ checks: CrashChe
       if (code !== 137) throw new Error(`the coordinator exited ${code}: ${proc.output().out}${proc.output().err}`);
       kills++;
       const c = await check(path, previous, kills);
+      stretch = c.lastRound === previous ? Math.min(64, stretch * 2) : Math.max(1, stretch / 2);
       previous = c.lastRound;
       checks.push(c);
       o.onCheck?.(c);

@@ -39,11 +39,10 @@ import {
   type MessageOf,
   type ReplyOf,
   type RoundEnd,
-  type ServerToClientEvents,
   type TrainingFinished,
   type Weights,
 } from '@fedtune/shared';
-import { io, type Socket } from 'socket.io-client';
+import { CoordinatorConnection, coordinatorUrls } from './coordinator-connection.js';
 import { SecAggParticipant } from './secagg-participant.js';
 import type { LocalTrainer } from './training/trainer.js';
 import { reportableMetrics } from './training/reportable-metrics.js';
@@ -59,7 +58,11 @@ export interface FaultInjector {
 }
 
 export interface FederatedClientOptions {
-  url: string;
+  /**
+   * The coordinator, or several instances of one run (a PostgreSQL store): the node connects to the
+   * first and moves to the next when one stops answering. Rotate the list per node to spread them.
+   */
+  url: string | readonly string[];
   token: string;
   trainer: LocalTrainer;
   nodeName?: string;
@@ -97,8 +100,10 @@ export interface FederatedClientOptions {
 
 export interface FederatedClientEvents {
   connected: [];
-  /** A connection attempt failed; socket.io retries after about `retryInMs` (with jitter). */
-  unreachable: [{ attempt: number; retryInMs: number; message: string }];
+  /** A connection attempt failed; the next comes after about `retryInMs` (with jitter). */
+  unreachable: [{ attempt: number; retryInMs: number; message: string; url: string }];
+  /** The node moved on to the next coordinator URL of its list. */
+  failover: [{ from: string; to: string; reason: string }];
   welcome: [{ nodeId: string; modelVersion: string | null }];
   model: [{ version: string; fetched: boolean }];
   fitStart: [{ round: number }];
@@ -116,7 +121,6 @@ export interface FederatedClientEvents {
   error: [FedtuneError];
 }
 
-type FedtuneClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /**
  * How a node's part in training ended. `ok` only when the coordinator says every configured round
@@ -141,15 +145,8 @@ function withDeadline<T>(p: Promise<T>, ms: number, message: string): Promise<T>
   });
 }
 
-/** The cause under socket.io's generic "websocket error" (e.g. "connect ECONNREFUSED 10.0.0.5:8750"). */
-function connectErrorText(e: Error): string {
-  const description = (e as { description?: { message?: unknown; error?: { message?: unknown } } }).description;
-  const inner = description?.error?.message ?? description?.message;
-  return typeof inner === 'string' && inner !== '' ? inner : e.message;
-}
-
 export class FederatedClient extends EventEmitter<FederatedClientEvents> {
-  private readonly socket: FedtuneClientSocket;
+  private readonly conn: CoordinatorConnection;
   private readonly crypto: CryptoProvider;
   private nodeId: string | undefined;
   /** Proves this node's id when it reconnects (issued by the coordinator at the first hello). */
@@ -167,7 +164,6 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private endState: ClientEnd | null = null;
   /** Set by a restart notice: the next server-side disconnect is expected, and retried after this. */
   private restartRetryMs: number | null = null;
-  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly random: RandomSource;
   private readonly secagg: SecAggParticipant;
   /** Set once a fit ran under DP: from then on this node answers no evaluation request (issue 15, item 4). */
@@ -181,20 +177,20 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     this.endedPromise = new Promise((r) => (this.resolveEnded = r));
     const initialDelayMs = options.reconnect?.initialDelayMs ?? 500;
     const maxDelayMs = options.reconnect?.maxDelayMs ?? 10_000;
-    this.socket = io(options.url, {
-      autoConnect: false,
-      transports: ['websocket'],
-      reconnection: true,
-      reconnectionDelay: initialDelayMs,
-      reconnectionDelayMax: maxDelayMs,
-      randomizationFactor: 0.5,
-      timeout: options.connectTimeoutMs ?? 4000,
+    this.random = options.random ?? systemRandom(this.crypto);
+    this.conn = new CoordinatorConnection(coordinatorUrls(options.url), {
+      initialDelayMs,
+      maxDelayMs,
+      connectTimeoutMs: options.connectTimeoutMs ?? 4000,
+      random: this.random,
       ...(options.tls?.ca === undefined ? {} : { ca: options.tls.ca }),
     });
-    this.socket.on('round:fit', (frame) => this.enqueue('round:fit', frame, (m) => this.fit(m)));
-    this.socket.on('round:evaluate', (frame) => this.enqueue('round:evaluate', frame, (m) => this.evaluate(m)));
-    this.socket.on('round:end', (frame) => this.receive('round:end', frame, (m) => this.emit('roundEnd', m)));
-    this.socket.on('training:finished', (frame) =>
+    this.conn.on('failover', (f) => this.emit('failover', f));
+    this.conn.on('unreachable', (u) => this.emit('unreachable', u));
+    this.conn.onServer('round:fit', (frame) => this.enqueue('round:fit', frame, (m) => this.fit(m)));
+    this.conn.onServer('round:evaluate', (frame) => this.enqueue('round:evaluate', frame, (m) => this.evaluate(m)));
+    this.conn.onServer('round:end', (frame) => this.receive('round:end', frame, (m) => this.emit('roundEnd', m)));
+    this.conn.onServer('training:finished', (frame) =>
       this.receive('training:finished', frame, (m) => {
         this.emit('finished', m);
         this.resolveFinished(m);
@@ -202,14 +198,14 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
         this.end(ok ? { ok, finished: m } : { ok, finished: m, reason: m.reason });
       }),
     );
-    this.socket.on('coordinator:restarting', (frame) =>
+    this.conn.onServer('coordinator:restarting', (frame) =>
       this.receive('coordinator:restarting', frame, (m) => {
         const maxDelayMs = options.reconnect?.maxDelayMs ?? 10_000;
         this.restartRetryMs = Math.min(m.retryAfterMs, maxDelayMs);
         this.emit('restarting', { reason: m.reason, retryInMs: this.restartRetryMs });
       }),
     );
-    this.socket.on('fedtune:error', (frame) =>
+    this.conn.onServer('fedtune:error', (frame) =>
       this.receive('fedtune:error', frame, (m) => {
         const err = FedtuneError.fromWire(m);
         this.emit('error', err);
@@ -218,13 +214,13 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       }),
     );
     this.challenge = this.nextChallenge();
-    this.socket.on('hello:challenge', (frame) => this.receive('hello:challenge', frame, (m) => this.setChallenge(m.nonce)));
-    this.socket.on('disconnect', (reason) => {
+    this.conn.onServer('hello:challenge', (frame) => this.receive('hello:challenge', frame, (m) => this.setChallenge(m.nonce)));
+    this.conn.on('disconnect', (reason) => {
       this.challenge = this.nextChallenge();
       // Whatever was in flight belonged to that connection's rounds: the coordinator has dropped
       // this node from them. Nothing of it may reach the next session (socket.io would otherwise
       // send buffered frames on reconnection), and the SecAgg secrets of that session go.
-      (this.socket as unknown as { sendBuffer: unknown[] }).sendBuffer = [];
+      (this.conn.socket as unknown as { sendBuffer: unknown[] }).sendBuffer = [];
       this.secagg.forget();
       this.emit('disconnected', reason);
       // socket.io retries a lost transport by itself, but not a disconnect the server made (a
@@ -232,18 +228,9 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       if (reason === 'io server disconnect' && !this.closed && this.endState === null) {
         const base = this.restartRetryMs ?? initialDelayMs;
         this.restartRetryMs = null;
-        this.scheduleReconnect(base * (0.5 + this.random.float()));
+        this.conn.reconnectAfter(base * (0.5 + this.random.float()));
       }
     });
-    let failedAttempts = 0;
-    this.socket.on('connect', () => (failedAttempts = 0));
-    this.socket.on('connect_error', (e) => {
-      failedAttempts++;
-      // socket.io's backoff: initial * 2^(attempt - 1), capped, then +/- 50% jitter.
-      const retryInMs = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(30, failedAttempts - 1));
-      this.emit('unreachable', { attempt: failedAttempts, retryInMs, message: connectErrorText(e) });
-    });
-    this.random = options.random ?? systemRandom(this.crypto);
     this.nodeId = options.nodeId;
     this.secagg = new SecAggParticipant({
       crypto: this.crypto,
@@ -258,20 +245,12 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       onDrop: (round, stage) => this.vanish(round, `secagg:${stage}`),
       onError: (err) => this.emit('error', err),
     });
-    this.socket.on('secagg:setup', (f) => this.receive('secagg:setup', f, (m) => this.secagg.onSetup(m)));
-    this.socket.on('secagg:share-keys-request', (f) => this.receive('secagg:share-keys-request', f, (m) => this.secagg.onShareKeysRequest(m)));
-    this.socket.on('secagg:masked-input-request', (f) => this.receive('secagg:masked-input-request', f, (m) => this.secagg.onMaskedInputRequest(m)));
-    this.socket.on('secagg:consistency-request', (f) => this.receive('secagg:consistency-request', f, (m) => this.secagg.onConsistencyRequest(m)));
-    this.socket.on('secagg:unmask-request', (f) => this.receive('secagg:unmask-request', f, (m) => this.secagg.onUnmaskRequest(m)));
-    this.socket.on('secagg:abort', (f) => this.receive('secagg:abort', f, (m) => this.secagg.onAbort(m.round)));
-  }
-
-  private scheduleReconnect(delayMs: number): void {
-    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = null;
-      if (!this.closed && !this.socket.connected) this.socket.connect();
-    }, delayMs);
+    this.conn.onServer('secagg:setup', (f) => this.receive('secagg:setup', f, (m) => this.secagg.onSetup(m)));
+    this.conn.onServer('secagg:share-keys-request', (f) => this.receive('secagg:share-keys-request', f, (m) => this.secagg.onShareKeysRequest(m)));
+    this.conn.onServer('secagg:masked-input-request', (f) => this.receive('secagg:masked-input-request', f, (m) => this.secagg.onMaskedInputRequest(m)));
+    this.conn.onServer('secagg:consistency-request', (f) => this.receive('secagg:consistency-request', f, (m) => this.secagg.onConsistencyRequest(m)));
+    this.conn.onServer('secagg:unmask-request', (f) => this.receive('secagg:unmask-request', f, (m) => this.secagg.onUnmaskRequest(m)));
+    this.conn.onServer('secagg:abort', (f) => this.receive('secagg:abort', f, (m) => this.secagg.onAbort(m.round)));
   }
 
   /** Records how participation ended (the first reason wins). */
@@ -285,9 +264,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   /** A refusal no reconnection can fix: stop reconnecting and end with it. */
   private failFor(err: FedtuneError): void {
     this.closed = true;
-    this.socket.io.reconnection(false);
-    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
-    this.socket.disconnect();
+    this.conn.close();
     this.end({ ok: false, reason: `${err.code}: ${err.message}`, error: err });
   }
 
@@ -317,7 +294,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
       let first = true;
-      this.socket.on('connect', () => {
+      this.conn.on('connect', () => {
         this.emit('connected');
         this.hello().then(
           () => {
@@ -331,7 +308,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
               // A session cap or an address back-off: the coordinator hung up; try again later.
               const retryMs = this.options.reconnect?.maxDelayMs ?? 10_000;
               setTimeout(() => {
-                if (!this.closed && !this.socket.connected) this.socket.connect();
+                if (!this.closed) this.conn.connect();
               }, retryMs).unref();
             }
             this.emit('error', err);
@@ -340,15 +317,18 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
           },
         );
       });
-      this.socket.connect();
+      this.conn.connect();
     });
+  }
+
+  /** The coordinator URL this node uses now (one of its list). */
+  get url(): string {
+    return this.conn.url;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
-    this.socket.io.reconnection(false);
-    this.socket.disconnect();
+    this.conn.close();
     this.options.trainer.dispose();
     this.end({ ok: false, reason: 'closed by this node before training finished' });
   }
@@ -371,10 +351,11 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     onSent?: (bytes: number) => void,
   ): Promise<Exclude<ReplyOf<E>, { ok: false }>> {
     const timeout = this.options.requestTimeoutMs ?? 120_000;
-    if (!this.socket.connected) throw new FedtuneError('FT_ERR_DEADLINE', `${event}: not connected to the coordinator`);
+    const socket = this.conn.socket;
+    if (!socket.connected) throw new FedtuneError('FT_ERR_DEADLINE', `${event}: not connected to the coordinator`);
     const encoded = encodeMessage(event, message);
     onSent?.(encoded.byteLength);
-    const withTimeout = this.socket.timeout(timeout);
+    const withTimeout = socket.timeout(timeout);
     let frame: unknown;
     try {
       frame = await (withTimeout.emitWithAck as (e: string, f: Uint8Array) => Promise<unknown>).call(withTimeout, event, encoded);
@@ -411,12 +392,12 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
 
   /** Tells the coordinator this node can take an instruction (after hello, and whenever it goes idle). */
   private async sayReady(): Promise<void> {
-    if (!this.socket.connected || this.closed) return;
+    if (!this.conn.connected || this.closed) return;
     try {
       await this.request('ready', {});
     } catch (err) {
       // The connection dropped meanwhile: the next hello says ready again.
-      if (this.socket.connected) this.emit('error', err instanceof FedtuneError ? err : new FedtuneError('FT_ERR_INTERNAL', String(err)));
+      if (this.conn.connected) this.emit('error', err instanceof FedtuneError ? err : new FedtuneError('FT_ERR_INTERNAL', String(err)));
     }
   }
 
@@ -484,9 +465,9 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private vanish(round: number, point: DropPoint): void {
     this.emit('dropped', { round, point });
     this.secagg.forget();
-    this.socket.disconnect();
+    this.conn.drop();
     setImmediate(() => {
-      if (!this.closed) this.socket.connect();
+      if (!this.closed) this.conn.connect();
     });
   }
 
@@ -557,8 +538,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     } catch (err) {
       if (err instanceof InjectedDrop) throw err;
       // Tell the coordinator so it stops waiting; it may already have dropped us.
-      if (this.socket.connected && !(err instanceof FedtuneError && (err.code === 'FT_ERR_STALE_ROUND' || err.code === 'FT_ERR_NOT_SELECTED'))) {
-        this.socket.emit('fit:failure', encodeMessage('fit:failure', { round: m.round, error: toWireError(err) }));
+      if (this.conn.connected && !(err instanceof FedtuneError && (err.code === 'FT_ERR_STALE_ROUND' || err.code === 'FT_ERR_NOT_SELECTED'))) {
+        this.conn.socket.emit('fit:failure', encodeMessage('fit:failure', { round: m.round, error: toWireError(err) }));
       }
       throw err;
     }

@@ -7,6 +7,7 @@ import { Value } from '@sinclair/typebox/value';
 import { FedtuneError, TrainConfig } from '@fedtune/shared';
 import { STRATEGY_NAMES } from './strategy/create-strategy.js';
 import { unknownKeys } from './config-keys.js';
+import { parsePostgresUrl } from './store/postgres-url.js';
 
 const PositiveInt = Type.Integer({ minimum: 1 });
 const HexHash = Type.String({ pattern: '^[0-9a-f]{64}$' });
@@ -165,12 +166,21 @@ export const CoordinatorConfigSchema = Type.Object({
    * strategy state, nodes and the audit log. Absent: an in-memory store (no resume).
    */
   dataDir: Type.Optional(Type.String()),
-  /** The durable store (issue 11). */
+  /**
+   * The durable store (issue 11): embedded SQLite by default, or PostgreSQL (issue 13), which
+   * several coordinator instances share (`url`, implying kind `postgres`; see `cluster`).
+   */
   store: Type.Object(
     {
-      kind: Type.Literal('sqlite', { default: 'sqlite' }),
+      kind: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')], { default: 'sqlite' }),
       /** The database file; default `<dataDir>/fedtune.db`. */
       path: Type.Optional(Type.String({ minLength: 1 })),
+      /** PostgreSQL: `postgres://user@host:port/database?schema=NAME` (the password better in PGPASSWORD). */
+      url: Type.Optional(Type.String({ minLength: 1 })),
+      /** PostgreSQL: the schema the run lives in (overrides the URL's; default `fedtune`). */
+      schema: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+      /** PostgreSQL: connections this instance keeps open (default 8). */
+      poolSize: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
       retention: Type.Object(
         {
           /** Model versions whose weights are kept (the current one always is). */
@@ -200,6 +210,29 @@ export const CoordinatorConfigSchema = Type.Object({
     { default: {}, additionalProperties: false },
   ),
   /**
+   * Several instances on one PostgreSQL store (issue 13; tuning only: every instance on a PostgreSQL
+   * store takes part). One leader per run (an advisory lock) plans rounds, steps the strategy and
+   * keeps the ledger; every instance runs SecAgg over a group of its own nodes of at least
+   * `minGroupSize` and writes the group's sum; the leader adds them.
+   */
+  cluster: Type.Optional(
+    Type.Object(
+      {
+        /** The fewest nodes one group's sum may cover; a smaller group does not run (docs/secagg.md, threat model). */
+        minGroupSize: Type.Integer({ minimum: 2, maximum: 1_000_000, default: 10 }),
+        /** How often a follower tries to take the leader's lock. */
+        leaderRetryMs: Type.Integer({ minimum: 50, maximum: 600_000, default: 1000 }),
+        /** How often an instance says it is alive, with its count of ready nodes. */
+        heartbeatMs: Type.Integer({ minimum: 50, maximum: 600_000, default: 500 }),
+        /** An instance silent this long is taken for dead: the leader stops waiting for its group. */
+        instanceTimeoutMs: Type.Integer({ minimum: 200, maximum: 3_600_000, default: 5000 }),
+        /** The URL nodes reach this instance at, shown to operators (default: the listening address). */
+        advertiseUrl: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  /**
    * A safetensors file of float32 tensors to start from, instead of asking a node for its initial
    * weights (the names, shapes and order must be the nodes' federated weights: a file from
    * `fedtune-coordinator export` or `fedtune-client join --save` is). Ignored when resuming.
@@ -218,8 +251,9 @@ export const CoordinatorConfigSchema = Type.Object({
 
 export type CoordinatorConfig = Static<typeof CoordinatorConfigSchema>;
 /** What callers may pass: any key may be left out, and nested sections take their defaults too. */
-export type CoordinatorConfigInput = Partial<Omit<CoordinatorConfig, 'secagg' | 'dp' | 'limits' | 'store'>> & {
+export type CoordinatorConfigInput = Partial<Omit<CoordinatorConfig, 'secagg' | 'dp' | 'limits' | 'store' | 'cluster'>> & {
   secagg?: Partial<NonNullable<CoordinatorConfig['secagg']>>;
+  cluster?: Partial<NonNullable<CoordinatorConfig['cluster']>>;
   dp?: Partial<NonNullable<CoordinatorConfig['dp']>>;
   limits?: Partial<CoordinatorConfig['limits']>;
   store?: Partial<Omit<CoordinatorConfig['store'], 'retention'>> & { retention?: Partial<CoordinatorConfig['store']['retention']> };
@@ -255,6 +289,21 @@ export function resolveConfig(input: unknown): CoordinatorConfig {
   if (cfg.dp !== undefined && cfg.dp.mode !== 'off' && cfg.dp.mode !== 'local-sgd' && cfg.dp.noiseMultiplier === undefined && cfg.dp.targetEpsilon === undefined) {
     throw new FedtuneError('FT_ERR_CONFIG', 'dp needs noiseMultiplier or targetEpsilon');
   }
+  const store = (input as { store?: { kind?: unknown } } | null)?.store;
+  if (cfg.store.url !== undefined && store?.kind === undefined) cfg.store.kind = 'postgres';
+  if (cfg.store.kind === 'postgres') {
+    if (cfg.store.url === undefined) throw new FedtuneError('FT_ERR_CONFIG', '/store/url: a postgres store needs its URL (postgres://user@host:port/database)');
+    if (cfg.store.path !== undefined) throw new FedtuneError('FT_ERR_CONFIG', '/store/path: a file path belongs to the sqlite store, not to postgres');
+    parsePostgresUrl(cfg.store.url, cfg.store.schema);
+    // The leader would add group sums it could read, and the instances hold plain updates.
+    if (cfg.secagg === undefined) throw new FedtuneError('FT_ERR_CONFIG', 'a postgres store runs every instance\'s nodes in SecAgg groups: configure secagg (docs/coordinator-config.md, "Several instances")');
+    if (cfg.dp !== undefined && (cfg.dp.mode === 'central' || cfg.dp.mode === 'local-sgd')) {
+      throw new FedtuneError('FT_ERR_CONFIG', `dp.mode ${cfg.dp.mode} is not available with several instances (a postgres store): the leader would see un-noised group sums; use distributed`);
+    }
+  } else {
+    for (const key of ['url', 'schema', 'poolSize'] as const) if (cfg.store[key] !== undefined) throw new FedtuneError('FT_ERR_CONFIG', `/store/${key}: belongs to the postgres store (store.kind postgres)`);
+    if (cfg.cluster !== undefined) throw new FedtuneError('FT_ERR_CONFIG', '/cluster: several instances need a postgres store (store.url)');
+  }
   const enc = cfg.store.encryption;
   if (enc !== undefined && (enc.keyEnv === undefined) === (enc.keyFile === undefined)) {
     throw new FedtuneError('FT_ERR_CONFIG', '/store/encryption: give exactly one of keyEnv (an environment variable) or keyFile');
@@ -262,8 +311,8 @@ export function resolveConfig(input: unknown): CoordinatorConfig {
   return cfg;
 }
 
-/** Reads a JSON config file. @throws FedtuneError FT_ERR_CONFIG. */
-export async function loadConfigFile(path: string): Promise<CoordinatorConfig> {
+/** A config file's JSON, not yet validated (a command line may still override keys). @throws FedtuneError FT_ERR_CONFIG. */
+export async function readConfigJson(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -276,5 +325,11 @@ export async function loadConfigFile(path: string): Promise<CoordinatorConfig> {
   } catch {
     throw new FedtuneError('FT_ERR_CONFIG', `${path} is not valid JSON`);
   }
-  return resolveConfig(parsed);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new FedtuneError('FT_ERR_CONFIG', `${path}: the config must be a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+/** Reads a JSON config file. @throws FedtuneError FT_ERR_CONFIG. */
+export async function loadConfigFile(path: string): Promise<CoordinatorConfig> {
+  return resolveConfig(await readConfigJson(path));
 }

@@ -30,6 +30,14 @@ import { wrapWithDp } from './dp/wrap-with-dp.js';
 import { openStore } from './store/open-store.js';
 import { resumeFromStore, type Resumed } from './store/resume.js';
 import type { AuditRecord, Store } from './store/store.js';
+import { PostgresStore } from './store/postgres-store.js';
+import { parsePostgresUrl } from './store/postgres-url.js';
+import { ClusterBus } from './cluster/cluster-bus.js';
+import { EVALUATION_OFF_ACROSS_INSTANCES } from './cluster/cluster-leader.js';
+import { ClusterMember } from './cluster/cluster-member.js';
+import { clusterSettings, isClustered } from './cluster/cluster-settings.js';
+import { ClusterTables } from './cluster/cluster-tables.js';
+import { LeaderLease } from './cluster/leader-lease.js';
 
 export interface CoordinatorOptions {
   config: CoordinatorConfigInput;
@@ -82,6 +90,8 @@ export class Coordinator {
   private readonly tokens: TokenRegistry;
   private readonly identityKeys: ReadonlyMap<string, Uint8Array> | undefined;
   private closed = false;
+  /** Several instances on a PostgreSQL store (issue 13): this instance's part in the run. */
+  private readonly cluster: { id: string; store: PostgresStore; bus: ClusterBus; tables: ClusterTables; member: ClusterMember | null; url: string | null } | null;
 
   private constructor(options: CoordinatorOptions, config: CoordinatorConfig, tls: { cert: Buffer; key: Buffer } | null, db: Store) {
     this.config = config;
@@ -107,6 +117,14 @@ export class Coordinator {
     this.scheme = tls === null ? 'http' : 'https';
     guardConnections(this.http, config.limits, this.metrics, this.logger);
     this.io = new Server(this.http, { maxHttpBufferSize: MAX_FRAME_BYTES + 4096, serveClient: false, transports: ['websocket'] });
+    if (isClustered(config)) {
+      if (!(db instanceof PostgresStore)) throw new FedtuneError('FT_ERR_CONFIG', 'several instances need the PostgreSQL store the config names');
+      const id = Buffer.from(this.crypto.randomBytes(8)).toString('hex');
+      this.cluster = { id, store: db, bus: new ClusterBus(this.io, db, this.logger), tables: new ClusterTables(db), member: null, url: null };
+    } else {
+      this.cluster = null;
+    }
+    const bus = this.cluster?.bus;
     this.sockets = new SocketServer(this.io, {
       tokens: this.tokens,
       registry: new NodeRegistry(this.crypto, db, () => this.clock.now(), config.store.maxNodes, (err) => this.logger.error('node registry', { error: err.message })),
@@ -122,7 +140,14 @@ export class Coordinator {
       now: () => this.clock.now(),
       audit: (r) => this.audit(r),
       persistRevocation: (key, label) => db.revokeToken(key, label, this.clock.now()),
+      ...(bus === undefined
+        ? {}
+        : { onRevoked: (key: string) => bus.emit('revoked', key), onSessionOpened: (node: string) => bus.emit('session', node, this.cluster!.id) }),
     });
+    if (bus !== undefined) {
+      bus.on('revoked', (key) => typeof key === 'string' && this.sockets.revokeLocal(key));
+      bus.on('session', (node, instance) => typeof node === 'string' && instance !== this.cluster!.id && this.sockets.dropStaleSession(node));
+    }
     this.metrics.engineUp.set(1);
   }
 
@@ -138,7 +163,12 @@ export class Coordinator {
       nodeCount: () => this.nodeCount,
       modelVersion: () => this.store.current?.version ?? null,
       config: () => ({ rounds: this.config.rounds, minNodes: this.config.minNodes, strategy: this.strategy.name, secagg: this.config.secagg !== undefined, dp: this.config.dp?.mode ?? 'off' }),
-      waiting: () => (this.engine?.state === 'waiting-for-nodes' ? { needed: this.config.minNodes, available: this.sockets.available().length } : null),
+      waiting: () =>
+        this.cluster !== null
+          ? (this.cluster.member?.waiting ?? null)
+          : this.engine?.state === 'waiting-for-nodes'
+            ? { needed: this.config.minNodes, available: this.sockets.available().length }
+            : null,
       rounds: (before, limit) => this.db.rounds(before, limit),
       sessions: (offset, limit) => this.sockets.listSessions(offset, limit),
       knownNodes: (offset, limit) => this.db.nodes(offset, limit),
@@ -149,19 +179,31 @@ export class Coordinator {
         await this.db.tagModel(version, tag, this.clock.now());
         this.audit({ kind: 'tag', detail: { version, tag } });
       },
-      outcome: () => this.engine?.outcome ?? null,
+      outcome: () => this.outcome,
       audit: (afterId, limit, kind) => this.db.auditLog(afterId, limit, kind),
     };
   }
 
   /** The engine's state: `failed` means no round can run (and /healthz answers 503). */
   get engineState(): EngineState {
+    if (this.cluster?.member != null) return this.cluster.member.state;
     return this.engine?.state ?? 'idle';
   }
 
   /** How training ended (`stopped` when close() interrupted it); null while it runs or before run(). */
   get outcome(): TrainingOutcome | null {
+    if (this.cluster !== null) return this.cluster.member?.outcome ?? null;
     return this.engine?.outcome ?? null;
+  }
+
+  /** This instance's id among several on a PostgreSQL store, or null on a single instance. */
+  get instanceId(): string | null {
+    return this.cluster?.id ?? null;
+  }
+
+  /** Whether this instance leads its run of several instances now. */
+  get leading(): boolean {
+    return this.cluster?.member?.leading ?? false;
   }
 
   /**
@@ -212,6 +254,7 @@ export class Coordinator {
     });
     const { port } = this.http.address() as AddressInfo;
     const url = `${this.scheme}://${this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host}:${port}`;
+    if (this.cluster !== null) this.cluster.url = clusterSettings(this.config).advertiseUrl ?? url;
     this.logger.info('listening', { url, store: this.db.description, resumedAfterRound: this.resumed.lastRound });
     return { port, url };
   }
@@ -256,6 +299,7 @@ export class Coordinator {
         crypto: this.crypto,
         unmaskPool: this.unmaskPool,
         commit: (commit) => this.db.commitRound({ ...commit, at: this.clock.now() }),
+        ...(this.cluster === null ? {} : { commit: (commit) => this.commitAsLeader(commit) }),
         audit: (e) => this.audit({ kind: 'refusal', node: e.node, code: e.code, detail: { round: e.round, message: e.message.slice(0, 512) } }),
       },
       this.resumed,
@@ -278,6 +322,7 @@ export class Coordinator {
       if (s.epsilon !== null) m.epsilon.set(s.epsilon);
       onRound?.(s);
     });
+    if (this.cluster !== null) return this.runClustered(engine);
     const running = engine.run();
     this.running = running.catch(() => {});
     try {
@@ -287,6 +332,57 @@ export class Coordinator {
       const outcome = engine.outcome;
       if (outcome !== null) this.audit({ kind: 'stop', detail: { status: outcome.status, reason: outcome.reason, completedRounds: outcome.completedRounds, rounds: outcome.rounds } });
     }
+  }
+
+  private leaseEpoch: () => number | null = () => null;
+
+  /** The leader's commit (the initial model from a node): fenced by its epoch. @throws FedtuneError FT_ERR_NOT_LEADER. */
+  private async commitAsLeader(commit: Omit<import('./store/store.js').RoundCommit, 'at'>): Promise<void> {
+    const epoch = this.leaseEpoch();
+    if (epoch === null) throw new FedtuneError('FT_ERR_NOT_LEADER', 'this instance does not lead the run');
+    await this.cluster!.tables.commitPlanned(epoch, { ...commit, at: this.clock.now() });
+  }
+
+  /** Takes part in a run of several instances until it ends; resolves with the run's stored rounds. */
+  private async runClustered(engine: RoundEngine): Promise<RoundSummary[]> {
+    const cl = this.cluster!;
+    const c = this.config;
+    const settings = clusterSettings(c);
+    const address = parsePostgresUrl(c.store.url!, c.store.schema);
+    const url = cl.url ?? settings.advertiseUrl ?? `${this.scheme}://${c.host}:${c.port}`;
+    const lease = new LeaderLease({ connectionString: address.connectionString, schema: address.schema, instance: cl.id, url, retryMs: settings.leaderRetryMs, tables: cl.tables, logger: this.logger });
+    this.leaseEpoch = () => lease.epoch;
+    const member = new ClusterMember({
+      config: c,
+      settings,
+      instance: { id: cl.id, url },
+      store: cl.store,
+      tables: cl.tables,
+      bus: cl.bus,
+      lease,
+      engine,
+      sockets: this.sockets,
+      models: this.store,
+      strategy: this.strategy,
+      secagg: { ...c.secagg!, identityKeys: this.identityKeys },
+      random: this.random,
+      privacyRandom: this.privacyRandom,
+      clock: this.clock,
+      logger: this.logger,
+      ...(this.identityKeys === undefined ? {} : { enrolled: this.identityKeys.size }),
+      evaluationOff: dpOn(c) ? EVALUATION_OFF_UNDER_DP : EVALUATION_OFF_ACROSS_INSTANCES,
+      onRound: (s) => engine.emit('round', s),
+    });
+    cl.member = member;
+    const running = member.run();
+    this.running = running.catch(() => {});
+    try {
+      await running;
+    } finally {
+      const outcome = member.outcome;
+      if (outcome !== null) this.audit({ kind: 'stop', detail: { status: outcome.status, reason: outcome.reason, completedRounds: outcome.completedRounds, rounds: outcome.rounds } });
+    }
+    return this.db.rounds(null, c.rounds + 1);
   }
 
   /** Whether the store held a run that had already run all its rounds when this coordinator started. */
@@ -313,7 +409,9 @@ export class Coordinator {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const ended = this.engine?.outcome !== null && this.engine?.outcome !== undefined && this.engine.outcome.status !== 'stopped';
+    const outcome = this.outcome;
+    const ended = outcome !== null && outcome.status !== 'stopped';
+    await this.cluster?.member?.close();
     this.engine?.stop();
     if (!ended) this.sockets.broadcastRestarting({ reason: 'the coordinator is stopping; it resumes from its last committed round when restarted', retryAfterMs: RESTART_RETRY_MS });
     await this.unmaskPool.close();
@@ -321,7 +419,8 @@ export class Coordinator {
     // notice) before it closes a connection, which closing the server outright would cut off.
     const conns = [...this.io.sockets.sockets.values()].map((socket) => socket.conn);
     const drained = Promise.all(conns.map((conn) => new Promise<void>((resolve) => conn.once('close', () => resolve()))));
-    this.io.disconnectSockets(true);
+    // Only this instance's nodes: with several instances, a plain broadcast would reach theirs too.
+    this.io.local.disconnectSockets(true);
     const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     await bounded(drained);
     // The round in flight is abandoned, not committed: wait for the engine to let go of the store.

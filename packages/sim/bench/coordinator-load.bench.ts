@@ -1,29 +1,14 @@
 // The coordinator's own memory under load (issue 10): `serve` in its own process holding many idle
 // authenticated connections while rounds run, then a round with many participating nodes. Reports
 // MiB per idle connection and per participating node, and the peak for the 1,000-node round.
-import { FederatedClient, type LocalTrainer } from '@fedtune/client';
-import { PROTOCOL_VERSION, encodeMessage, type TrainConfig } from '@fedtune/shared';
+import { FederatedClient } from '@fedtune/client';
+import { PROTOCOL_VERSION, encodeMessage } from '@fedtune/shared';
 import { io, type Socket } from 'socket.io-client';
 import type { BenchFigure, BenchFn } from '../../../scripts/bench-types.js';
 import { startServe } from './coordinator-process.js';
+import { TargetTrainer } from './target-trainer.js';
 
 const TOKEN = 'bench-load-token-Zq4x8Lm2Wv9Rt3Yp';
-
-/** The lightest honest trainer: moves its weights to a fixed target (no tfjs work). */
-class TargetTrainer implements LocalTrainer {
-  readonly tensors;
-  readonly backend = 'bench';
-  private w: Float32Array;
-  constructor(private readonly target: Float32Array) {
-    this.tensors = [{ name: 'w', shape: [target.length] }];
-    this.w = new Float32Array(target.length);
-  }
-  getWeights = () => this.w.slice();
-  setWeights = (d: Float32Array) => void (this.w = d.slice());
-  fit = async (_c: TrainConfig) => ((this.w = this.target.slice()), { numExamples: 10, metrics: {} });
-  evaluate = async () => ({ numExamples: 10, loss: 0, metrics: {} });
-  dispose = () => {};
-}
 
 async function idleConnections(url: string, n: number): Promise<Socket[]> {
   const sockets: Socket[] = [];

@@ -3,7 +3,7 @@
 // run in worker threads, one per core (trainer-pool.ts), or in this thread. Returns the report
 // whose field names DESIGN.md fixes.
 import { FedtuneError, ed25519KeyPairFromSeed, forkSeed, nodeCryptoProvider, seededRandom, type TrainConfig } from '@fedtune/shared';
-import { Coordinator, createLogger, type CoordinatorConfigInput, type LogLevel, type RoundSummary, type StrategyName } from '@fedtune/coordinator';
+import { Coordinator, PostgresStore, createLogger, parsePostgresUrl, type CoordinatorConfigInput, type LogLevel, type RoundSummary, type StrategyName } from '@fedtune/coordinator';
 import { dropoutFaults } from './dropout-faults.js';
 import type { PartitionSpec, Workload } from './workload.js';
 import { findWorkload } from './workloads.js';
@@ -43,6 +43,16 @@ export interface SimulationOptions {
   /** Called once training ends, before the nodes are torn down: the final global weights and the nodes' trainers (e.g. for a privacy audit). */
   inspect?: (final: { weights: Float32Array; trainers: readonly LocalTrainer[] }) => Promise<void>;
   /**
+   * Coordinator instances sharing one run on a PostgreSQL store (issue 13; needs `store` and
+   * `secagg`): each runs SecAgg over a group of its own nodes, the leader adds the group sums.
+   * Nodes get every instance's URL, rotated, so they spread evenly. Default 1.
+   */
+  instances?: number;
+  /** A PostgreSQL store (postgres://...): without a `schema` parameter, a fresh schema dropped after the run. */
+  store?: string;
+  /** Several instances: the fewest nodes one group's sum may cover (default: most of an instance's expected share). */
+  minGroupSize?: number;
+  /**
    * Worker threads that train the nodes (each with its own tfjs engine); 0 trains them in this
    * thread. Default: one per core (defaultTrainerWorkers), or 0 with `workload` or `inspect`, whose
    * trainers must live in this thread.
@@ -76,6 +86,8 @@ export interface SimulationRoundReport {
   delta: number | null;
   uploadBytesPerClient: number | null;
   durationMs: number;
+  /** Several instances (`store`): each instance's group, its survivors and its mask-removal time. */
+  groups?: { instance: string; status: 'ok' | 'skipped' | 'aborted'; selected: number; survivors: number; unmaskMs: number | null; durationMs: number }[];
 }
 
 export interface SimulationReport {
@@ -104,6 +116,10 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   if (!Number.isSafeInteger(o.clients) || o.clients < 1) throw new FedtuneError('FT_ERR_CONFIG', `--clients must be a positive integer, got ${o.clients}`);
   if (!Number.isSafeInteger(o.rounds) || o.rounds < 1) throw new FedtuneError('FT_ERR_CONFIG', `--rounds must be a positive integer, got ${o.rounds}`);
   if (!(o.dropout >= 0 && o.dropout < 1)) throw new FedtuneError('FT_ERR_CONFIG', `--dropout must be in [0, 1), got ${o.dropout}`);
+  const instances = o.instances ?? 1;
+  if (!Number.isSafeInteger(instances) || instances < 1 || instances > 64) throw new FedtuneError('FT_ERR_CONFIG', `--instances must be an integer in [1, 64], got ${o.instances}`);
+  if (instances > 1 && o.store === undefined) throw new FedtuneError('FT_ERR_CONFIG', '--instances above 1 needs --store postgres://... (the instances share their run there)');
+  if (o.store !== undefined && o.secagg === undefined) throw new FedtuneError('FT_ERR_CONFIG', '--store runs the nodes in SecAgg groups: add --secagg');
   const started = Date.now();
   const crypto = nodeCryptoProvider;
   const workload = o.workload ?? findWorkload(o.model, o.dataset);
@@ -148,6 +164,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   const identityKeys = identities === undefined ? undefined : new Map([...identities].map(([id, kp]) => [id, kp.publicKey]));
   const perRound = o.clientsPerRound ?? o.clients;
   const expected = o.sampleRate === undefined ? perRound : Math.max(1, Math.round(o.sampleRate * o.clients));
+  const groupFloor = Math.max(2, Math.floor((expected / instances) * (1 - o.dropout) * 0.8));
   const config: CoordinatorConfigInput = {
     host: '127.0.0.1',
     port: 0,
@@ -171,8 +188,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
             ...(o.dp.targetEpsilon === undefined ? {} : { targetEpsilon: o.dp.targetEpsilon }),
             ...(o.dp.noise === undefined ? {} : { noise: o.dp.noise }),
             ...(o.dp.mode === 'local-sgd' ? { localNoiseMultiplier: o.dp.noiseMultiplier ?? 1, localClip: o.dp.clip } : {}),
-            // Distributed noise is sized for this many survivors: most of the expected cohort.
-            minSurvivors: Math.max(2, Math.floor(expected * (1 - o.dropout) * 0.8)),
+            // Distributed noise is sized for this many survivors: most of the expected cohort (of
+            // one group, with several instances: each group sum alone must carry the target noise).
+            minSurvivors: groupFloor,
           },
         }),
     evaluateEvery: o.evaluateEvery ?? 1,
@@ -193,19 +211,36 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
           },
         }),
     logLevel: o.logLevel ?? 'warn',
+    // In-process instances live and die together, and thousands of simulated nodes share their
+    // event loop: a late heartbeat must not count as a dead instance here.
+    ...(o.store === undefined ? {} : { cluster: { minGroupSize: o.minGroupSize ?? groupFloor, instanceTimeoutMs: 600_000 } }),
   };
-  const coordinator = await Coordinator.create({ config, logger: createLogger(o.logLevel ?? 'warn', 'coordinator') }).catch(async (err: unknown) => {
+  const schema = o.store === undefined ? null : storeSchema(o.store);
+  const coordinators: Coordinator[] = [];
+  const closeAll = async () => {
+    for (const c of coordinators) await c.close();
+    if (schema?.fresh === true) await schema.drop();
+  };
+  try {
+    for (let i = 0; i < instances; i++) {
+      const instanceConfig = schema === null ? config : { ...config, store: { url: schema.url } };
+      coordinators.push(await Coordinator.create({ config: instanceConfig, logger: createLogger(o.logLevel ?? 'warn', instances > 1 ? `coordinator-${i}` : 'coordinator') }));
+    }
+  } catch (err) {
+    await closeAll().catch(() => {});
     await pool?.close();
     throw err;
-  });
+  }
   const logger = createLogger(o.logLevel ?? 'warn', 'sim');
   const clients: FederatedClient[] = [];
   try {
-    const { url } = await coordinator.listen();
+    const urls: string[] = [];
+    for (const c of coordinators) urls.push((await c.listen()).url);
     for (const [i, trainer] of trainers.entries()) {
       // No `random`: the client's ring rounding, DP noise and SecAgg keys come from the OS CSPRNG.
       const client = new FederatedClient({
-        url,
+        // Every instance, starting at the i-th: nodes spread evenly and move on when one stops answering.
+        url: urls.map((_, j) => urls[(i + j) % urls.length]!),
         token,
         trainer,
         nodeName: `sim-${i}`,
@@ -219,21 +254,39 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
       clients.push(client);
     }
     await Promise.all(clients.map((c) => c.start()));
-    const summaries = await coordinator.run((s) => {
-      const model = coordinator.store.current;
-      if (o.onRoundModel !== undefined && s.status === 'completed' && model !== null) o.onRoundModel(s.round, model.weights.data.slice());
-      o.onRound?.(s);
-    });
+    const runs = await Promise.all(
+      coordinators.map((c, i) =>
+        c.run(
+          i === 0
+            ? (s) => {
+                const model = c.store.current;
+                if (o.onRoundModel !== undefined && s.status === 'completed' && model !== null) o.onRoundModel(s.round, model.weights.data.slice());
+                o.onRound?.(s);
+              }
+            : undefined,
+        ),
+      ),
+    );
+    const summaries = runs[0]!;
     // Let every node hear training:finished (a node mid-reconnect may miss it: bounded wait).
     await Promise.race([Promise.all(clients.map((c) => c.finished)), new Promise((r) => setTimeout(r, 5000).unref())]);
-    const final = coordinator.store.current;
+    const final = coordinators[0]!.store.current;
     if (o.inspect !== undefined && final !== null) await o.inspect({ weights: final.weights.data, trainers });
-    return buildReport(o, summaries, backend, coordinator.store.current?.version ?? null, Date.now() - started);
+    return buildReport({ ...o, ...(schema === null ? {} : { store: schema.url }) }, summaries, backend, final?.version ?? null, Date.now() - started);
   } finally {
     await Promise.all(clients.map((c) => c.close()));
-    await coordinator.close();
+    await closeAll();
     await pool?.close();
   }
+}
+
+/** The store URL a PostgreSQL run uses: the given one when it names a schema, else a fresh schema (dropped after the run). */
+function storeSchema(url: string): { url: string; fresh: boolean; drop: () => Promise<void> } {
+  parsePostgresUrl(url);
+  if (new URL(url).searchParams.has('schema')) return { url, fresh: false, drop: async () => {} };
+  const withSchema = new URL(url);
+  withSchema.searchParams.set('schema', `sim_${Date.now().toString(36)}_${Buffer.from(nodeCryptoProvider.randomBytes(4)).toString('hex')}`);
+  return { url: withSchema.href, fresh: true, drop: () => PostgresStore.dropSchema(withSchema.href) };
 }
 
 /** Trainer threads for this run. @throws FedtuneError FT_ERR_CONFIG for a bad count, or threads asked of a run whose trainers must stay here. */
@@ -262,12 +315,14 @@ function buildReport(o: SimulationOptions, summaries: RoundSummary[], backend: s
     delta: s.delta,
     uploadBytesPerClient: s.uploadBytesPerClient,
     durationMs: s.durationMs,
+    ...(s.groups === undefined ? {} : { groups: s.groups.map((g) => ({ instance: g.instance, status: g.status, selected: g.selected, survivors: g.survivors, unmaskMs: g.unmaskMs, durationMs: g.durationMs })) }),
   }));
   const evaluated = rounds.filter((r) => r.evalAccuracy !== null);
   const last = evaluated.at(-1);
   const { onRound: _onRound, inspect: _inspect, workload: _workload, onRoundModel: _onRoundModel, ...config } = o;
   return {
-    config: { ...config, partition: o.partition.kind === 'iid' ? 'iid' : `dirichlet:${o.partition.alpha}` },
+    // The store's URL without its password.
+    config: { ...config, partition: o.partition.kind === 'iid' ? 'iid' : `dirichlet:${o.partition.alpha}`, ...(o.store === undefined ? {} : { store: parsePostgresUrl(o.store).description }) },
     rounds,
     final: {
       evalAccuracy: last?.evalAccuracy ?? null,

@@ -23,7 +23,8 @@ export const JOIN_HELP = `Usage: fedtune-client join --url URL --token TOKEN --d
 
 Joins a coordinator as an edge node and trains on local data until training ends.
 
-  --url URL             the coordinator (http:// or https://)
+  --url URL             the coordinator (http:// or https://); several instances of one run:
+                        URL,URL,... (tried in turn: when one stops answering, the next)
   --token TOKEN         enrollment token (or the FEDTUNE_TOKEN environment variable)
   --data PATH           local training data (see --model)
   --model M             mlp (default) | gpt-tiny | gpt2-lora (every node must use the same)
@@ -94,6 +95,8 @@ async function join(args: string[], out: Write, err: Write): Promise<number> {
   });
   const token = values.token ?? process.env.FEDTUNE_TOKEN;
   if (values.url === undefined || token === undefined || values.data === undefined) throw new UsageError('join needs --url, --token (or FEDTUNE_TOKEN) and --data');
+  const urls = values.url.split(',').map((u) => u.trim());
+  if (urls.some((u) => u === '')) throw new UsageError('--url: an empty URL in the list');
   const hidden = values.hidden.split(',').map((h) => intFlag('hidden', h, 0, 1));
   const lr = Number(values['learning-rate']);
   if (!(lr > 0)) throw new UsageError(`--learning-rate must be > 0, got ${values['learning-rate']}`);
@@ -139,7 +142,7 @@ async function join(args: string[], out: Write, err: Write): Promise<number> {
   }
   const ca = values.ca === undefined ? undefined : await readFile(values.ca, 'utf8').catch((e: Error) => Promise.reject(new UsageError(`--ca: ${e.message}`)));
   const client = new FederatedClient({
-    url: values.url,
+    url: urls.length === 1 ? urls[0]! : urls,
     token,
     trainer,
     nodeName: values.name ?? (await import('node:os')).hostname(),
@@ -164,7 +167,7 @@ async function join(args: string[], out: Write, err: Write): Promise<number> {
     if (!restarting) err(`disconnected (${reason}); reconnecting\n`);
     restarting = false;
   });
-  client.on('unreachable', (u) => err(`no coordinator answers at ${values.url} (${u.message}); retry ${u.attempt} in about ${(u.retryInMs / 1000).toFixed(1)} s\n`));
+  client.on('unreachable', (u) => err(`no coordinator answers at ${u.url} (${u.message}); retry ${u.attempt} in about ${(u.retryInMs / 1000).toFixed(1)} s\n`));
   client.on('error', (e) => err(`error ${e.code}: ${e.message}\n`));
   try {
     await client.start();

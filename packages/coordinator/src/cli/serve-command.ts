@@ -3,9 +3,11 @@
 // in flight is abandoned, and a restart on the same store resumes. Exit status: 0 when every
 // configured round completed (or on a requested stop), 1 when training ended short of that.
 import { resolve } from 'node:path';
+import { FedtuneError } from '@fedtune/shared';
 import { UsageError, parseFlags, type Write } from '@fedtune/shared/cli';
-import { loadConfigFile, resolveConfig, type CoordinatorConfig } from '../config.js';
+import { readConfigJson, resolveConfig, type CoordinatorConfig } from '../config.js';
 import { Coordinator } from '../coordinator.js';
+import { isPostgresUrl } from '../store/postgres-url.js';
 
 /** How long a coordinator restarted after the end waits to tell nodes still reconnecting. */
 const LATE_NODES_MS = 10_000;
@@ -13,16 +15,20 @@ const LATE_NODES_MS = 10_000;
 /** Where serve keeps its store when the config names none. */
 export const DEFAULT_DATA_DIR = 'fedtune-data';
 
-export const SERVE_HELP = `Usage: fedtune-coordinator serve [--config FILE] [--port P] [--host H] [--data-dir DIR] [--keep-serving]
+export const SERVE_HELP = `Usage: fedtune-coordinator serve [--config FILE] [--port P] [--host H] [--data-dir DIR | --store URL] [--keep-serving]
 
 Runs the coordinator service: socket.io over http(s), /healthz, /metrics, the dashboard at /.
 Rounds, models, the privacy ledger and the node registry are kept in an SQLite store, so a
-restarted coordinator resumes from its last completed round.
+restarted coordinator resumes from its last completed round; or in PostgreSQL (--store), which
+several serve processes share: one leads the run, each runs secure aggregation over a group of
+its own nodes, and when the leader dies another takes over (docs/coordinator-config.md).
 
   --config FILE   JSON config (keys in docs/coordinator-config.md); default: every default
   --port P        listen on this port (0: any free port); overrides the config
   --host H        listen on this address; overrides the config
-  --data-dir DIR  where the store lives (default: the config's dataDir, else ./${DEFAULT_DATA_DIR})
+  --data-dir DIR  where the SQLite store lives (default: the config's dataDir, else ./${DEFAULT_DATA_DIR})
+  --store URL     a PostgreSQL store instead: postgres://user@host:port/database?schema=NAME
+                  (the password from PGPASSWORD or ~/.pgpass rather than the URL); overrides the config
   --keep-serving  when training ends, keep serving the dashboard and /api until stopped
   --verbose       debug logging
   -h, --help      this text
@@ -40,18 +46,25 @@ export async function runServeCommand(args: string[], out: Write, err: Write): P
     port: { type: 'string' },
     host: { type: 'string' },
     'data-dir': { type: 'string' },
+    store: { type: 'string' },
     'keep-serving': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
   });
-  let config: CoordinatorConfig = values.config === undefined ? resolveConfig({}) : await loadConfigFile(values.config);
+  const file: Record<string, unknown> = values.config === undefined ? {} : await readConfigJson(values.config);
   const envTokens = (process.env.FEDTUNE_TOKENS ?? '').split(',').filter((t) => t.length > 0);
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port must be an integer in [0, 65535], got ${JSON.stringify(values.port)}`);
   if (values['data-dir'] === '') throw new UsageError('--data-dir must not be empty');
-  config = resolveConfig({
-    ...config,
-    tokens: [...config.tokens, ...envTokens],
-    dataDir: resolve(values['data-dir'] ?? config.dataDir ?? DEFAULT_DATA_DIR),
+  if (values.store !== undefined && !isPostgresUrl(values.store)) throw new UsageError('--store takes a postgres://user@host:port/database URL (not echoed: it may hold a password)');
+  if (values.store !== undefined && values['data-dir'] !== undefined) throw new UsageError('give --data-dir (SQLite) or --store (PostgreSQL), not both');
+  if (file.tokens !== undefined && !Array.isArray(file.tokens)) throw new FedtuneError('FT_ERR_CONFIG', '/tokens: must be an array of tokens');
+  const fileStore = (file.store ?? {}) as Record<string, unknown>;
+  const postgres = values.store !== undefined || fileStore.kind === 'postgres' || fileStore.url !== undefined;
+  const config: CoordinatorConfig = resolveConfig({
+    ...file,
+    tokens: [...((file.tokens as string[] | undefined) ?? []), ...envTokens],
+    ...(values.store === undefined ? {} : { store: { ...fileStore, kind: 'postgres', url: values.store } }),
+    ...(postgres ? {} : { dataDir: resolve(values['data-dir'] ?? (file.dataDir as string | undefined) ?? DEFAULT_DATA_DIR) }),
     ...(port === undefined ? {} : { port }),
     ...(values.host === undefined ? {} : { host: values.host }),
     ...(values.verbose ? { logLevel: 'debug' } : {}),

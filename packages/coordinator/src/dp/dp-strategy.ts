@@ -13,6 +13,29 @@ import type { DpRoundPlan, PrivacyController } from './privacy-controller.js';
 /** Relative slack when comparing an attested float to the round's parameter (it was echoed back). */
 const ECHO_SLACK = 1e-12;
 
+/**
+ * Checks a node's attestation against a round's plan: central and distributed, a clip no larger
+ * than C (and in distributed mode a noise variance no smaller than planned); local-sgd, a noise
+ * multiplier no smaller than `localNoise` and a finite epsilon, which it returns (null otherwise).
+ * @throws FedtuneError FT_ERR_DP_REFUSED naming what is missing or too weak.
+ */
+export function checkDpAttestation(p: DpRoundPlan, message: FitBegin, localNoise: number): number | null {
+  const refused = (why: string) => new FedtuneError('FT_ERR_DP_REFUSED', `round ${p.round} runs ${p.mode} DP: ${why}`);
+  const a = message.dp;
+  if (a === undefined) throw refused('the update carries no attestation');
+  if (a.mode !== p.mode) throw refused(`the node attests ${a.mode}`);
+  if (p.mode === 'local-sgd') {
+    if (a.noiseMultiplier === undefined || a.noiseMultiplier < localNoise * (1 - ECHO_SLACK)) throw refused(`noise multiplier ${a.noiseMultiplier ?? 'missing'} < ${localNoise}`);
+    if (a.epsilon === undefined || !Number.isFinite(a.epsilon)) throw refused('no finite epsilon attested');
+    return a.epsilon;
+  }
+  if (a.l2Clip > p.clip * (1 + ECHO_SLACK)) throw refused(`clip ${a.l2Clip} > ${p.clip}`);
+  if (p.mode === 'distributed' && (a.localVariance === undefined || a.localVariance < p.localVariance! * (1 - ECHO_SLACK))) {
+    throw refused(`noise variance ${a.localVariance ?? 'missing'} < ${p.localVariance}`);
+  }
+  return null;
+}
+
 export class DpStrategy implements Strategy {
   readonly name: string;
   private plan: DpRoundPlan | null = null;
@@ -62,30 +85,41 @@ export class DpStrategy implements Strategy {
 
   /**
    * Counts a node's update only if it attests the round's mode at parameters at least as private
-   * as asked: central and distributed, a clip no larger than C (and in distributed mode a noise
-   * variance no smaller than planned); local-sgd, a noise multiplier no smaller than asked and a
-   * finite epsilon, which the run's epsilon then reports.
+   * as asked (see checkDpAttestation); a local-sgd node's epsilon is what the run's epsilon reports.
    * @throws FedtuneError FT_ERR_DP_REFUSED naming what is missing or too weak.
    */
   checkFitBegin(node: string, message: FitBegin): void {
     this.inner.checkFitBegin?.(node, message);
     const p = this.plan;
     if (p === null || p.mode === 'off') return;
-    const refused = (why: string) => new FedtuneError('FT_ERR_DP_REFUSED', `round ${p.round} runs ${p.mode} DP: ${why}`);
-    const a = message.dp;
-    if (a === undefined) throw refused('the update carries no attestation');
-    if (a.mode !== p.mode) throw refused(`the node attests ${a.mode}`);
-    if (p.mode === 'local-sgd') {
-      const asked = this.localNoise();
-      if (a.noiseMultiplier === undefined || a.noiseMultiplier < asked * (1 - ECHO_SLACK)) throw refused(`noise multiplier ${a.noiseMultiplier ?? 'missing'} < ${asked}`);
-      if (a.epsilon === undefined || !Number.isFinite(a.epsilon)) throw refused('no finite epsilon attested');
-      this.localEpsilon = Math.max(this.localEpsilon ?? 0, a.epsilon);
-      return;
+    const epsilon = checkDpAttestation(p, message, this.localNoise());
+    if (epsilon !== null) this.localEpsilon = Math.max(this.localEpsilon ?? 0, epsilon);
+  }
+
+  /** The plan of the round in flight (what the instances of a cluster check attestations against), or null. */
+  roundPlan(): DpRoundPlan | null {
+    return this.plan;
+  }
+
+  /**
+   * Takes over a round another instance planned (a new leader finishing its predecessor's round):
+   * the stored plan is released and charged exactly as planned, never re-planned.
+   */
+  adoptRoundPlan(plan: unknown): void {
+    const p = plan as DpRoundPlan | null;
+    if (p !== null && (typeof p !== 'object' || p.mode !== this.controller.settings.mode || !Number.isSafeInteger(p.round))) {
+      throw new FedtuneError('FT_ERR_STORE', `the stored round plan is not a ${this.controller.settings.mode} DP plan`);
     }
-    if (a.l2Clip > p.clip * (1 + ECHO_SLACK)) throw refused(`clip ${a.l2Clip} > ${p.clip}`);
-    if (p.mode === 'distributed' && (a.localVariance === undefined || a.localVariance < p.localVariance! * (1 - ECHO_SLACK))) {
-      throw refused(`noise variance ${a.localVariance ?? 'missing'} < ${p.localVariance}`);
-    }
+    this.plan = p;
+  }
+
+  /**
+   * Charges the round in flight without stepping (several instances: group sums were written, so
+   * the round released them, but the server step was unusable).
+   */
+  chargeRoundPlan(): void {
+    if (this.plan !== null) this.controller.record(this.plan);
+    this.plan = null;
   }
 
   aggregateFit(round: number, global: Float32Array, aggregate: FitAggregate): Float32Array {

@@ -3,6 +3,7 @@
 import type { RandomSource } from '@fedtune/shared';
 import type { CoordinatorConfig } from '../config.js';
 import type { Strategy } from '../strategy/strategy.js';
+import { clusterSettings, isClustered } from '../cluster/cluster-settings.js';
 import { DpStrategy } from './dp-strategy.js';
 import { PrivacyController } from './privacy-controller.js';
 
@@ -20,7 +21,9 @@ export function wrapWithDp(inner: Strategy, config: CoordinatorConfig, random: R
       mode: dp.mode,
       clip: dp.clip,
       delta: dp.delta,
-      minSurvivors: dp.minSurvivors ?? config.minResults,
+      // Several instances: every group unmasks at least minGroupSize inputs, so each node's share of
+      // the noise can be sized for that many (each group sum alone then has the target noise).
+      minSurvivors: Math.max(dp.minSurvivors ?? config.minResults, isClustered(config) ? clusterSettings(config).minGroupSize : 0),
       noise: dp.noise,
       ...(dp.noiseMultiplier === undefined ? {} : { noiseMultiplier: dp.noiseMultiplier }),
       ...(dp.targetEpsilon === undefined ? {} : { targetEpsilon: dp.targetEpsilon }),

@@ -9,7 +9,6 @@ import {
   FedtuneError,
   LAYOUT_MISMATCH_HINT,
   describeLayoutMismatch,
-  firstNonFinite,
   l2Norm,
   layoutSize,
   sameLayout,
@@ -18,6 +17,7 @@ import {
   type FitFailure,
   type CryptoProvider,
   type RandomSource,
+  type RingParams,
   type TrainConfig,
   type UpdateChunk,
   type Weights,
@@ -26,7 +26,8 @@ import type { Logger } from '../logger.js';
 import type { ModelStore } from '../model/model-store.js';
 import type { RoundCommit } from '../store/store.js';
 import { participantsOf, trainingOutcome, type TrainingOutcome } from './round-outcome.js';
-import type { EvaluateReport, Strategy, UpdateAggregator } from '../strategy/strategy.js';
+import type { EvaluateReport, FitAggregate, Strategy, UpdateAggregator } from '../strategy/strategy.js';
+import { stepStrategy } from './strategy-step.js';
 import type { Clock } from './clock.js';
 import { PlainAggregator, type Weighting } from './plain-aggregator.js';
 import { advance, closeCollection, collectionDone, newRound, onDropped, onReported, type DropReason, type RoundState } from './round-state.js';
@@ -125,6 +126,8 @@ interface Collection {
   /** Nodes holding an upload slot. */
   slotHolders: Set<string>;
   aggregator: UpdateAggregator | null;
+  /** Refuses an update whose fit:begin does not meet the round's requirements (DP attestations). */
+  checkFitBegin: ((node: string, msg: FitBegin) => void) | undefined;
   /** L2 bound each plain update must meet (the round's clip, or the operator's bound). */
   normBound: number;
   initWeights: Weights | null;
@@ -133,6 +136,31 @@ interface Collection {
   uploadedBytes: Map<string, number>;
   wake: () => void;
 }
+
+/** A group of this engine's nodes for one round (see RoundEngine.runGroup). */
+export interface GroupSpec {
+  round: number;
+  /** The model the group trains from. */
+  global: { version: string; weights: Weights };
+  selected: string[];
+  /** Results to wait for before closing collection early. */
+  target: number;
+  /** Fewest results with which the group aggregates. */
+  minResults: number;
+  fitConfig: TrainConfig;
+  /** SecAgg: the configuration, the round's ring and clip, and the fewest masked inputs to unmask. */
+  secagg?: SecAggConfig & { ring: RingParams };
+  /** Plain rounds: the L2 bound each update must meet, and an aggregator instead of the weighted mean. */
+  clip?: number;
+  aggregator?: UpdateAggregator;
+  /** Refuses a node's fit:begin that does not meet the round's requirements (DP attestations). */
+  checkFitBegin?: (node: string, msg: FitBegin) => void;
+}
+
+/** What a group produced: its aggregate (with the exact ring sum under SecAgg), or why it did not. */
+export type GroupOutcome =
+  | { ok: true; summary: RoundSummary; aggregate: FitAggregate; contributors: readonly string[]; reported: ReadonlySet<string> }
+  | { ok: false; summary: RoundSummary; reason: string; reported: ReadonlySet<string> };
 
 interface Evaluation {
   round: number;
@@ -286,7 +314,7 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     if (c.task !== 'init') {
       // DP: an update whose node does not attest what the round required is not counted.
       try {
-        this.deps.strategy.checkFitBegin?.(node, msg);
+        c.checkFitBegin?.(node, msg);
       } catch (err) {
         this.dropFromCollection(c, node, 'rejected');
         this.deps.logger.warn('update refused', { node, round: msg.round, code: (err as FedtuneError).code, error: (err as Error).message });
@@ -453,7 +481,14 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     c.wake();
   }
 
-  private async collect(state: RoundState, task: Collection['task'], send: (node: string) => void, clip?: number, aggregator?: UpdateAggregator): Promise<Collection> {
+  private async collect(
+    state: RoundState,
+    task: Collection['task'],
+    send: (node: string) => void,
+    clip?: number,
+    aggregator?: UpdateAggregator,
+    checkFitBegin?: (node: string, msg: FitBegin) => void,
+  ): Promise<Collection> {
     const { settings } = this.deps;
     const c: Collection = {
       state: advance(state, 'collect'),
@@ -462,6 +497,7 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       uploads: new Map(),
       slotHolders: new Set(),
       aggregator: task === 'delta' ? (aggregator ?? new PlainAggregator(this.deps.store.current!.weights.data.length, settings.weighting)) : null,
+      checkFitBegin,
       normBound: clip !== undefined ? clip * CLIP_TOLERANCE : (settings.maxUpdateNorm ?? Infinity),
       initWeights: null,
       initInfo: null,
@@ -489,7 +525,7 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
   }
 
   /** Asks one node for freshly initialised weights (Flower's approach: the model comes from a node). */
-  private async initialiseModel(): Promise<void> {
+  async initialiseModel(): Promise<void> {
     const { transport, random, settings, logger } = this.deps;
     const available = transport.available();
     const node = available[random.int(available.length)]!;
@@ -560,23 +596,26 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     logger.info('round started', { round, selected: selected.length, target, secagg: sa !== undefined });
     const fitConfig = strategy.configureFit(round, settings.trainConfig);
     const l2Clip = req.clip ?? sa?.l2Clip;
-    const ring = sa === undefined ? undefined : (req.ring ?? roundRing({ ...sa, l2Clip: l2Clip! }, selected.length));
-    const c = await this.collect(
-      newRound(round, selected, target, req.minResults ?? minResults),
-      sa === undefined ? 'delta' : 'ready',
-      (n) =>
-        transport.sendFit(n, {
-          round,
-          modelVersion: global.version,
-          task: 'delta',
-          config: fitConfig,
-          deadlineMs: settings.fitDeadlineMs,
-          ...(ring === undefined ? {} : { secagg: { bits: ring.bits, scale: ring.scale, maxSummands: ring.maxSummands, clientBound: ring.clientBound, l2Clip: l2Clip! } }),
-        }),
-      l2Clip,
-      req.aggregator,
-    );
-    const summary = summariseCollection(c.state, c.uploadedBytes, clock.now() - started);
+    const g = await this.runGroup({
+      round,
+      global,
+      selected,
+      target,
+      minResults: req.minResults ?? minResults,
+      fitConfig,
+      ...(sa === undefined
+        ? { ...(l2Clip === undefined ? {} : { clip: l2Clip }), ...(req.aggregator === undefined ? {} : { aggregator: req.aggregator }) }
+        : {
+            secagg: {
+              ...sa,
+              l2Clip: l2Clip!,
+              ring: req.ring ?? roundRing({ ...sa, l2Clip: l2Clip! }, selected.length),
+              ...(req.minSurvivors === undefined ? {} : { minSurvivors: req.minSurvivors }),
+            },
+          }),
+      checkFitBegin: (node, msg) => strategy.checkFitBegin?.(node, msg),
+    });
+    const summary = g.summary;
     const spent = () => strategy.privacySpent?.() ?? null;
     summary.epsilon = spent()?.epsilon ?? null;
     summary.delta = spent()?.delta ?? null;
@@ -584,68 +623,17 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
       this.throwIfStopped(round);
       logger.warn('round aborted', { round, reason });
       const aborted = { ...summary, status: 'aborted' as const, abortReason: reason, survivors: 0, durationMs: clock.now() - started, modelVersion: global.version };
-      await this.deps.commit?.({ round, summary: aborted, model: null, ledger: [], participants: participantsOf(aborted, c.state.reported, 'round-aborted') });
+      await this.deps.commit?.({ round, summary: aborted, model: null, ledger: [], participants: participantsOf(aborted, g.reported, 'round-aborted') });
       transport.broadcastRoundEnd({ round, status: 'aborted', modelVersion: global.version, reason });
       return aborted;
     };
-    this.throwIfStopped(round);
-    if (c.state.stage === 'aborted') return abort(c.state.abortReason ?? 'aborted');
-    let aggregate;
-    let contributors: readonly string[] = [];
-    if (sa !== undefined) {
-      const cohort = [...c.state.reported];
-      const examples = new Map([...c.ready].map(([n, r]) => [n, r.numExamples]));
-      const res = await aggregateSecurely(
-        { sender: { send: (n, e, m) => transport.sendSecAgg(n, e, m) }, crypto: this.deps.crypto, random, clock, logger, pool: this.deps.unmaskPool, onSession: (s) => (this.secaggSession = s) },
-        {
-          ...sa,
-          l2Clip: l2Clip!,
-          ...(req.minSurvivors === undefined ? {} : { minSurvivors: req.minSurvivors }),
-          // The nodes' distributed noise (ring units) widens the bound the decoded sum is checked against.
-          ...(typeof fitConfig.dpLocalVariance === 'number' ? { noiseVariancePerNode: fitConfig.dpLocalVariance } : {}),
-        },
-        round,
-        cohort,
-        ring!,
-        global.weights.data.length,
-        examples,
-      );
-      const drops = res.drops.map((d) => ({ node: d.node, reason: d.reason === 'disconnected' ? ('disconnected' as const) : d.reason === 'rejected' ? ('rejected' as const) : ('deadline' as const), stage: `secagg:${d.stage}` as const }));
-      summary.droppedDetail.push(...drops);
-      summary.dropped = summary.droppedDetail.length;
-      summary.secagg = { stageMs: res.stageMs, degree: res.graph?.k ?? null, threshold: res.graph?.t ?? null, bits: ring!.bits, scale: ring!.scale };
-      if (!res.ok) {
-        // A node the abort is attributed to sits out the next rounds, so honest ones can complete.
-        for (const node of res.blame ?? []) {
-          transport.missedDeadline(node);
-          summary.droppedDetail.push({ node, reason: 'rejected', stage: `secagg:${res.stage}` });
-        }
-        summary.dropped = summary.droppedDetail.length;
-        return abort(`secure aggregation aborted at ${res.stage}: ${res.reason}`);
-      }
-      aggregate = res.aggregate;
-      contributors = res.survivors;
-      summary.survivors = res.survivors.length;
-      const perNode = res.survivors.map((n) => (res.bytes.get(n) ?? 0) + (c.ready.get(n)?.bytes ?? 0));
-      summary.uploadBytesPerClient = perNode.reduce((a, b) => a + b, 0) / Math.max(1, perNode.length);
-    } else {
-      aggregate = c.aggregator!.finish();
-    }
-    const badMean = firstNonFinite(aggregate.meanDelta);
-    if (badMean >= 0) return abort(`FT_ERR_NON_FINITE: the round's mean update is ${aggregate.meanDelta[badMean]} at element ${badMean}; the model is unchanged`);
+    if (!g.ok) return abort(g.reason);
+    const { aggregate, contributors } = g;
     // A strategy with state (momentum, moments, a ledger) is rolled back if its step is unusable,
     // or if the round cannot be made durable.
-    const snapshot = strategy.loadState === undefined ? undefined : strategy.saveState?.();
-    const rollback = () => {
-      if (snapshot !== undefined) strategy.loadState!(snapshot);
-    };
-    const ledgerBefore = strategy.ledger?.().length ?? 0;
-    const next = strategy.aggregateFit(round, global.weights.data, aggregate);
-    const badWeight = firstNonFinite(next);
-    if (badWeight >= 0) {
-      rollback();
-      return abort(`FT_ERR_NON_FINITE: the ${strategy.name} step gives ${next[badWeight]} at element ${badWeight}; the model is unchanged`);
-    }
+    const step = stepStrategy(strategy, round, global.weights.data, aggregate);
+    if (!step.ok) return abort(step.reason);
+    const { next, rollback } = step;
     const weights: Weights = { tensors: global.weights.tensors, data: next };
     const version = store.put(weights);
     summary.trainLoss = aggregate.metrics.trainLoss ?? null;
@@ -668,8 +656,8 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
         summary: done,
         model: { version, weights },
         strategyState: strategy.saveState?.() ?? null,
-        ledger: strategy.ledger?.().slice(ledgerBefore) ?? [],
-        participants: participantsOf(done, sa === undefined ? c.state.reported : contributors, 'contributed'),
+        ledger: step.ledger,
+        participants: participantsOf(done, contributors, 'contributed'),
       });
     } catch (err) {
       // Not durable, not done: the model and the strategy go back to where the store has them.
@@ -680,6 +668,72 @@ export class RoundEngine extends EventEmitter<RoundEngineEvents> {
     transport.broadcastRoundEnd({ round, status: 'completed', modelVersion: version });
     logger.info('round completed', { round, survivors: summary.survivors, dropped: summary.dropped, trainLoss: summary.trainLoss, evalLoss: summary.evalLoss });
     return done;
+  }
+
+  /**
+   * One group of this engine's nodes through a round's first half: the fit instruction to
+   * `selected`, collection, then secure aggregation (or the plain aggregator) into the group's
+   * aggregate, never stepping the strategy. The single-instance round runs one group over the whole
+   * cohort; an instance among several runs one per round plan (cluster/cluster-member.ts).
+   * @throws FedtuneError FT_ERR_ROUND_ABORTED when the engine stops meanwhile.
+   */
+  async runGroup(spec: GroupSpec): Promise<GroupOutcome> {
+    const { settings, transport, random, clock, logger } = this.deps;
+    const { round, global, fitConfig } = spec;
+    const started = clock.now();
+    const sa = spec.secagg;
+    const c = await this.collect(
+      newRound(round, spec.selected, spec.target, spec.minResults),
+      sa === undefined ? 'delta' : 'ready',
+      (n) =>
+        transport.sendFit(n, {
+          round,
+          modelVersion: global.version,
+          task: 'delta',
+          config: fitConfig,
+          deadlineMs: settings.fitDeadlineMs,
+          ...(sa === undefined ? {} : { secagg: { bits: sa.ring.bits, scale: sa.ring.scale, maxSummands: sa.ring.maxSummands, clientBound: sa.ring.clientBound, l2Clip: sa.l2Clip } }),
+        }),
+      sa?.l2Clip ?? spec.clip,
+      spec.aggregator,
+      spec.checkFitBegin,
+    );
+    const summary = summariseCollection(c.state, c.uploadedBytes, clock.now() - started);
+    const reported = c.state.reported;
+    this.throwIfStopped(round);
+    if (c.state.stage === 'aborted') return { ok: false, summary, reason: c.state.abortReason ?? 'aborted', reported };
+    if (sa === undefined) return { ok: true, summary, aggregate: c.aggregator!.finish(), contributors: [...reported], reported };
+    const examples = new Map([...c.ready].map(([n, r]) => [n, r.numExamples]));
+    const res = await aggregateSecurely(
+      { sender: { send: (n, e, m) => transport.sendSecAgg(n, e, m) }, crypto: this.deps.crypto, random, clock, logger, pool: this.deps.unmaskPool, onSession: (s) => (this.secaggSession = s) },
+      {
+        ...sa,
+        // The nodes' distributed noise (ring units) widens the bound the decoded sum is checked against.
+        ...(typeof fitConfig.dpLocalVariance === 'number' ? { noiseVariancePerNode: fitConfig.dpLocalVariance } : {}),
+      },
+      round,
+      [...reported],
+      sa.ring,
+      global.weights.data.length,
+      examples,
+    );
+    const drops = res.drops.map((d) => ({ node: d.node, reason: d.reason === 'disconnected' ? ('disconnected' as const) : d.reason === 'rejected' ? ('rejected' as const) : ('deadline' as const), stage: `secagg:${d.stage}` as const }));
+    summary.droppedDetail.push(...drops);
+    summary.dropped = summary.droppedDetail.length;
+    summary.secagg = { stageMs: res.stageMs, degree: res.graph?.k ?? null, threshold: res.graph?.t ?? null, bits: sa.ring.bits, scale: sa.ring.scale };
+    if (!res.ok) {
+      // A node the abort is attributed to sits out the next rounds, so honest ones can complete.
+      for (const node of res.blame ?? []) {
+        transport.missedDeadline(node);
+        summary.droppedDetail.push({ node, reason: 'rejected', stage: `secagg:${res.stage}` });
+      }
+      summary.dropped = summary.droppedDetail.length;
+      return { ok: false, summary, reason: `secure aggregation aborted at ${res.stage}: ${res.reason}`, reported };
+    }
+    summary.survivors = res.survivors.length;
+    const perNode = res.survivors.map((n) => (res.bytes.get(n) ?? 0) + (c.ready.get(n)?.bytes ?? 0));
+    summary.uploadBytesPerClient = perNode.reduce((a, b) => a + b, 0) / Math.max(1, perNode.length);
+    return { ok: true, summary, aggregate: res.aggregate, contributors: res.survivors, reported };
   }
 
   private async evaluate(round: number, version: string) {

@@ -33,6 +33,20 @@ export interface RoundSummary {
   modelVersion: string | null;
   /** SecAgg rounds: time per stage, graph degree k and threshold t, ring width and scale. */
   secagg: { stageMs: Record<string, number>; degree: number | null; threshold: number | null; bits: number; scale: number } | null;
+  /** Several instances (issue 13): each instance's group, absent in a single-instance round. */
+  groups?: GroupReport[];
+}
+
+/** One instance's group in a round of several instances. */
+export interface GroupReport {
+  instance: string;
+  status: 'ok' | 'skipped' | 'aborted';
+  selected: number;
+  survivors: number;
+  /** Milliseconds this instance spent removing its group's masks (in parallel with the others). */
+  unmaskMs: number | null;
+  durationMs: number;
+  reason: string | null;
 }
 
 /** The summary of a closed collection; later stages fill in losses, privacy and the model. */

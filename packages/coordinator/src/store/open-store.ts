@@ -1,11 +1,14 @@
-// Opens the store a config names: the SQLite file in dataDir (or store.path), or an in-memory one
-// without either; with its at-rest key read from the environment variable or file the config names.
+// Opens the store a config names: the SQLite file in dataDir (or store.path), an in-memory one
+// without either, or the PostgreSQL schema store.url names (several instances share it); with its
+// at-rest key read from the environment variable or file the config names.
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FedtuneError, type CryptoProvider } from '@fedtune/shared';
 import type { CoordinatorConfig } from '../config.js';
 import { parseAtRestKey } from './at-rest-seal.js';
 import { failpointsFrom, type Failpoint } from './failpoints.js';
+import { PostgresStore } from './postgres-store.js';
+import { parsePostgresUrl } from './postgres-url.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -16,10 +19,13 @@ export interface OpenStoreOptions {
   shared?: boolean;
   env?: NodeJS.ProcessEnv;
   failpoint?: Failpoint;
+  /** PostgreSQL: errors of idle pooled connections (logged by the caller). */
+  onIdleError?: (err: Error) => void;
 }
 
-/** The database file of a config, or `:memory:`. */
+/** The database file of a config, `:memory:`, or the PostgreSQL store's description (no password). */
 export function storePath(config: Pick<CoordinatorConfig, 'dataDir' | 'store'>): string {
+  if (config.store.kind === 'postgres' && config.store.url !== undefined) return parsePostgresUrl(config.store.url, config.store.schema).description;
   return config.store.path ?? (config.dataDir === undefined ? ':memory:' : join(config.dataDir, 'fedtune.db'));
 }
 
@@ -45,10 +51,27 @@ export async function readAtRestKey(config: Pick<CoordinatorConfig, 'store'>, en
 }
 
 /**
- * Opens the config's store, creating its folder when writable.
- * @throws FedtuneError FT_ERR_CONFIG (key), FT_ERR_STORE, FT_ERR_STORE_KEY (see SqliteStore.open).
+ * Opens the config's store, creating its folder (or its PostgreSQL schema) when writable.
+ * @throws FedtuneError FT_ERR_CONFIG (key, URL), FT_ERR_STORE, FT_ERR_STORE_KEY (see SqliteStore.open, PostgresStore.open).
  */
 export async function openStore(config: Pick<CoordinatorConfig, 'dataDir' | 'store'>, crypto: CryptoProvider, o: OpenStoreOptions = {}): Promise<Store> {
+  if (config.store.kind === 'postgres') {
+    if (config.store.url === undefined) throw new FedtuneError('FT_ERR_CONFIG', '/store/url: a postgres store needs its URL');
+    const address = parsePostgresUrl(config.store.url, config.store.schema);
+    return PostgresStore.open({
+      connectionString: address.connectionString,
+      schema: address.schema,
+      description: address.description,
+      crypto,
+      retention: config.store.retention,
+      key: await readAtRestKey(config, o.env),
+      ...(config.store.poolSize === undefined ? {} : { poolSize: config.store.poolSize }),
+      auditMaxRows: config.store.auditMaxRows,
+      readonly: o.readonly === true,
+      failpoint: o.failpoint ?? failpointsFrom(),
+      ...(o.onIdleError === undefined ? {} : { onIdleError: o.onIdleError }),
+    });
+  }
   const path = storePath(config);
   if (path !== ':memory:' && o.readonly !== true && o.shared !== true) await mkdir(dirname(path), { recursive: true });
   return SqliteStore.open({

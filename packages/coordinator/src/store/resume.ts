@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js';
 import { migrateStateFile } from '../model/migrate-state-file.js';
 import type { ModelStore } from '../model/model-store.js';
 import type { Strategy } from '../strategy/strategy.js';
-import type { Store } from './store.js';
+import type { RunState, Store } from './store.js';
 
 /** Where a resumed run stands, for the engine. */
 export interface Resumed {
@@ -55,6 +55,28 @@ export async function readCheckpoint(path: string): Promise<{ weights: Weights; 
   }
 }
 
+/**
+ * Puts the stored run back in memory: the current model, the strategy state, and the privacy
+ * ledger checked against its own rows. Used at start, and by a coordinator instance that becomes
+ * the leader of a run others led before (cluster/cluster-leader.ts).
+ * @throws FedtuneError FT_ERR_STORE when the current model is missing or the ledger rows disagree.
+ */
+export async function restoreRun(db: Store, models: ModelStore, strategy: Strategy): Promise<RunState | null> {
+  const state = await db.runState();
+  if (state === null || state.modelVersion === null) return state;
+  const weights = await db.model(state.modelVersion);
+  if (weights === null) throw new FedtuneError('FT_ERR_STORE', `${db.description}: the current model ${state.modelVersion.slice(0, 12)} is missing`);
+  models.put(weights);
+  if (state.strategyState !== null) strategy.loadState?.(state.strategyState);
+  if (strategy.ledger !== undefined) {
+    // The ledger rides in the strategy state and in its own rows, written in the same
+    // transactions: any difference means the store was altered or damaged.
+    const rows = JSON.stringify(await db.ledger());
+    if (JSON.stringify(strategy.ledger()) !== rows) throw new FedtuneError('FT_ERR_STORE', `${db.description}: the privacy ledger rows and the strategy state disagree; refusing to resume`);
+  }
+  return state;
+}
+
 /** @throws FedtuneError FT_ERR_STORE (an inconsistent store), FT_ERR_CONFIG (a bad checkpoint). */
 export async function resumeFromStore(o: ResumeOptions): Promise<Resumed> {
   const { config, db, models, strategy, logger, now } = o;
@@ -62,18 +84,8 @@ export async function resumeFromStore(o: ResumeOptions): Promise<Resumed> {
   await db.audit({ at: now, kind: 'config', detail: redactedConfig(config) });
   if (config.dataDir !== undefined) await migrateStateFile(config.dataDir, db, strategy, o.crypto, now, logger);
   for (const hash of await db.revokedTokens()) o.tokens.revoke(hash);
-  const state = await db.runState();
+  const state = await restoreRun(db, models, strategy);
   if (state !== null && state.modelVersion !== null) {
-    const weights = await db.model(state.modelVersion);
-    if (weights === null) throw new FedtuneError('FT_ERR_STORE', `${db.description}: the current model ${state.modelVersion.slice(0, 12)} is missing`);
-    models.put(weights);
-    if (state.strategyState !== null) strategy.loadState?.(state.strategyState);
-    if (strategy.ledger !== undefined) {
-      // The ledger rides in the strategy state and in its own rows, written in the same
-      // transactions: any difference means the store was altered or damaged.
-      const rows = JSON.stringify(await db.ledger());
-      if (JSON.stringify(strategy.ledger()) !== rows) throw new FedtuneError('FT_ERR_STORE', `${db.description}: the privacy ledger rows and the strategy state disagree; refusing to resume`);
-    }
     if (config.initialCheckpoint !== undefined || o.initialWeights !== undefined) logger.info('resuming: the initial checkpoint is not used', { round: state.lastRound });
     logger.info('resumed from the store', { round: state.lastRound, completedRounds: state.completedRounds, version: state.modelVersion, store: db.description });
     return { lastRound: state.lastRound, completedRounds: state.completedRounds };

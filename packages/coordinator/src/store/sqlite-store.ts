@@ -4,10 +4,10 @@
 // the strategy state and the ledger (at-rest-seal.ts). A store sealed under one key refuses every
 // other key at open, with a clear error, before anything is read.
 import Database from 'better-sqlite3';
-import { FedtuneError, layoutSize, weightsVersion, type CryptoProvider, type LedgerEntry, type TensorSpec, type Weights } from '@fedtune/shared';
+import { FedtuneError, type CryptoProvider, type LedgerEntry, type TensorSpec, type Weights } from '@fedtune/shared';
 import type { RoundSummary } from '../round/round-summary.js';
-import { AtRestCipher } from './at-rest-seal.js';
 import type { Failpoint } from './failpoints.js';
+import { layoutJson, nodeRecordFromRow, storeError, StoreCodec } from './store-codec.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './sqlite-schema.js';
 import { lockStore } from './store-lock.js';
 import type { AuditEntry, AuditKind, AuditRecord, ModelInfo, NodeRecord, RetentionPolicy, RoundCommit, RunState, Store } from './store.js';
@@ -33,22 +33,11 @@ export interface SqliteStoreOptions {
   failpoint?: Failpoint;
 }
 
-const KEY_CHECK_TEXT = 'fedtune store key check v1';
-
 type Row = Record<string, unknown>;
-
-function storeError(what: string, err: unknown): FedtuneError {
-  if (err instanceof FedtuneError) return err;
-  return new FedtuneError('FT_ERR_STORE', `${what}: ${(err as Error)?.message ?? String(err)}`);
-}
-
-function floatBytes(data: Float32Array): Uint8Array {
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
 
 export class SqliteStore implements Store {
   readonly description: string;
-  private readonly cipher: AtRestCipher | null;
+  private readonly codec: StoreCodec;
   private readonly release: () => void;
   private auditInserts = 0;
   private closed = false;
@@ -59,7 +48,7 @@ export class SqliteStore implements Store {
     release: () => void,
   ) {
     this.description = `sqlite:${o.path}`;
-    this.cipher = o.key === null ? null : new AtRestCipher(o.crypto, o.key);
+    this.codec = new StoreCodec(o.crypto, o.key, o.path);
     this.release = release;
   }
 
@@ -110,43 +99,16 @@ export class SqliteStore implements Store {
       const put = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
       this.db.transaction(() => {
         put.run('schema_version', String(SCHEMA_VERSION));
-        put.run('encryption', this.cipher === null ? 'none' : 'xsalsa20poly1305-stream-v1');
-        if (this.cipher !== null) put.run('key_check', Buffer.from(this.cipher.seal(new TextEncoder().encode(KEY_CHECK_TEXT), 'key-check')).toString('base64'));
+        for (const [key, value] of this.codec.initialMeta()) put.run(key, value);
       })();
       return;
     }
     if (Number(version) > SCHEMA_VERSION) throw new FedtuneError('FT_ERR_STORE', `${this.o.path} has schema version ${version}; this coordinator reads up to ${SCHEMA_VERSION}`);
-    const encryption = this.metaSync('encryption');
-    if (encryption === 'none' && this.cipher !== null) {
-      throw new FedtuneError('FT_ERR_STORE_KEY', `${this.o.path} is not encrypted at rest, but a key was given: remove store.encryption, or start a new store with it`);
-    }
-    if (encryption !== 'none') {
-      if (this.cipher === null) throw new FedtuneError('FT_ERR_STORE_KEY', `${this.o.path} is encrypted at rest: give its key (store.encryption.keyEnv or keyFile)`);
-      const check = this.metaSync('key_check') ?? '';
-      try {
-        const text = new TextDecoder().decode(this.cipher.open(new Uint8Array(Buffer.from(check, 'base64')), 'key-check'));
-        if (text !== KEY_CHECK_TEXT) throw new Error('mismatch');
-      } catch {
-        throw new FedtuneError('FT_ERR_STORE_KEY', `the key given does not open ${this.o.path} (wrong key?)`);
-      }
-    }
-  }
-
-  private sealValue(plain: Uint8Array, context: string): Uint8Array {
-    return this.cipher === null ? plain : this.cipher.seal(plain, context);
-  }
-
-  private openValue(stored: Uint8Array, context: string): Uint8Array {
-    return this.cipher === null ? stored : this.cipher.open(stored, context);
+    this.codec.verify(this.metaSync('encryption'), this.metaSync('key_check'));
   }
 
   private json(stored: unknown, context: string): unknown {
-    return JSON.parse(new TextDecoder().decode(this.openValue(new Uint8Array(stored as Buffer), context)));
-  }
-
-  private sealJson(value: unknown, context: string): Buffer {
-    const bytes = this.sealValue(new TextEncoder().encode(JSON.stringify(value)), context);
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return this.codec.openJson(stored as Buffer, context);
   }
 
   private run<T>(what: string, f: () => T): Promise<T> {
@@ -187,14 +149,14 @@ export class SqliteStore implements Store {
         if (c.model !== null) {
           const { version, weights } = c.model;
           const existing = db.prepare('SELECT blob IS NULL AS pruned FROM models WHERE version = ?').get(version) as Row | undefined;
-          const blob = this.sealValue(floatBytes(weights.data), `model:${version}`);
+          const blob = this.codec.sealModel(version, weights);
           if (existing === undefined) {
             db.prepare('INSERT INTO models (version, round, created_at, elements, layout, blob) VALUES (?, ?, ?, ?, ?, ?)').run(
               version,
               c.round,
               c.at,
               weights.data.length,
-              JSON.stringify(weights.tensors.map((t) => ({ name: t.name, shape: [...t.shape] }))),
+              layoutJson(weights),
               blob,
             );
           } else if (Number(existing.pruned) === 1) {
@@ -210,7 +172,7 @@ export class SqliteStore implements Store {
           db.prepare('INSERT INTO rounds (round, status, model_version, epsilon, summary, committed_at) VALUES (?, ?, ?, ?, ?, ?)').run(c.round, s.status, s.modelVersion, s.epsilon, JSON.stringify(s), c.at);
         }
         const ledger = db.prepare('INSERT INTO ledger (round, seq, entry) VALUES (?, ?, ?)');
-        c.ledger.forEach((e, seq) => ledger.run(e.round, seq, this.sealJson(e, `ledger:${e.round}:${seq}`)));
+        c.ledger.forEach((e, seq) => ledger.run(e.round, seq, this.codec.sealJson(e, `ledger:${e.round}:${seq}`)));
         const part = db.prepare('INSERT INTO round_nodes (round, node, outcome, stage) VALUES (?, ?, ?, ?)');
         const count = db.prepare('UPDATE nodes SET rounds_selected = rounds_selected + 1, rounds_contributed = rounds_contributed + ?, last_seen = MAX(last_seen, ?) WHERE id = ?');
         const drop = db.prepare("INSERT INTO audit (at, kind, node, address, code, detail) VALUES (?, 'drop', ?, NULL, NULL, ?)");
@@ -220,11 +182,11 @@ export class SqliteStore implements Store {
           if (p.outcome !== 'contributed' && p.outcome !== 'round-aborted') drop.run(c.at, p.node, JSON.stringify({ round: c.round, reason: p.outcome, stage: p.stage }));
         }
         const version = c.model?.version ?? ((prev?.model_version as string | null | undefined) ?? null);
-        const strategy = c.strategyState === undefined ? undefined : c.strategyState === null ? null : this.sealJson(c.strategyState, `strategy-state:${c.round}`);
+        const strategy = c.strategyState === undefined ? undefined : c.strategyState === null ? null : this.codec.sealJson(c.strategyState, `strategy-state:${c.round}`);
         if (strategy === undefined && prev !== undefined && prev.strategy_state !== null) {
           // Unchanged state is re-sealed under the new round, which binds it to the run's progress.
           const carried = this.json(prev.strategy_state, `strategy-state:${String(prev.last_round)}`);
-          db.prepare('UPDATE run_state SET last_round = ?, model_version = ?, strategy_state = ?, updated_at = ? WHERE id = 1').run(c.round, version, this.sealJson(carried, `strategy-state:${c.round}`), c.at);
+          db.prepare('UPDATE run_state SET last_round = ?, model_version = ?, strategy_state = ?, updated_at = ? WHERE id = 1').run(c.round, version, this.codec.sealJson(carried, `strategy-state:${c.round}`), c.at);
         } else {
           db.prepare(
             'INSERT INTO run_state (id, last_round, model_version, strategy_state, updated_at) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET last_round = excluded.last_round, model_version = excluded.model_version, strategy_state = excluded.strategy_state, updated_at = excluded.updated_at',
@@ -257,13 +219,7 @@ export class SqliteStore implements Store {
     return this.run(`read model ${version.slice(0, 12)}`, () => {
       const row = this.db.prepare('SELECT layout, blob FROM models WHERE version = ?').get(version) as Row | undefined;
       if (row === undefined || row.blob === null) return null;
-      const tensors = JSON.parse(String(row.layout)) as TensorSpec[];
-      const bytes = this.openValue(new Uint8Array(row.blob as Buffer), `model:${version}`);
-      if (bytes.length % 4 !== 0 || bytes.length / 4 !== layoutSize(tensors)) throw new FedtuneError('FT_ERR_STORE', `model ${version.slice(0, 12)} holds ${bytes.length} bytes for ${layoutSize(tensors)} elements`);
-      const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-      const weights = { tensors, data };
-      if (weightsVersion(this.o.crypto, weights) !== version) throw new FedtuneError('FT_ERR_STORE', `model ${version.slice(0, 12)} does not match its hash (the store is corrupt)`);
-      return weights;
+      return this.codec.openModel(version, String(row.layout), row.blob as Buffer);
     });
   }
 
@@ -328,24 +284,10 @@ export class SqliteStore implements Store {
     });
   }
 
-  private nodeRow(r: Row): NodeRecord {
-    return {
-      id: String(r.id),
-      tokenKey: String(r.token_key),
-      resumeHash: new Uint8Array(r.resume_hash as Buffer),
-      name: (r.name as string | null) ?? null,
-      backend: (r.backend as string | null) ?? null,
-      firstSeen: Number(r.first_seen),
-      lastSeen: Number(r.last_seen),
-      roundsSelected: Number(r.rounds_selected),
-      roundsContributed: Number(r.rounds_contributed),
-    };
-  }
-
   async node(id: string): Promise<NodeRecord | null> {
     return this.run(`read node ${id}`, () => {
       const row = this.db.prepare('SELECT * FROM nodes WHERE id = ?').get(id) as Row | undefined;
-      return row === undefined ? null : this.nodeRow(row);
+      return row === undefined ? null : nodeRecordFromRow(row);
     });
   }
 
@@ -353,7 +295,7 @@ export class SqliteStore implements Store {
     return this.run('list nodes', () => {
       const total = Number((this.db.prepare('SELECT COUNT(*) AS n FROM nodes').get() as Row).n);
       const rows = this.db.prepare('SELECT * FROM nodes ORDER BY first_seen, id LIMIT ? OFFSET ?').all(Math.max(0, limit), Math.max(0, offset)) as Row[];
-      return { total, nodes: rows.map((r) => this.nodeRow(r)) };
+      return { total, nodes: rows.map((r) => nodeRecordFromRow(r)) };
     });
   }
 

@@ -100,6 +100,12 @@ export interface Strategy {
   privacySpent?(): { epsilon: number; delta: number } | null;
   /** Optional: the privacy ledger's entries so far (the store keeps them row by row, committed with their round). */
   ledger?(): readonly LedgerEntry[];
+  /** Optional: the plan of the round in flight, as JSON (DP: what nodes must attest and what the ledger charges). */
+  roundPlan?(): unknown;
+  /** Optional: takes over a round planned by another instance (several instances, issue 13), to release it as planned. */
+  adoptRoundPlan?(plan: unknown): void;
+  /** Optional: records the round in flight in the privacy ledger without a step (its release happened elsewhere). */
+  chargeRoundPlan?(): void;
   /** Optional: durable state (momentum, moments, a privacy ledger) kept across restarts. */
   saveState?(): unknown;
   loadState?(state: unknown): void;

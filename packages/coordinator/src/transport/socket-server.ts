@@ -88,6 +88,10 @@ export interface SocketServerDeps {
   audit?: (record: Omit<AuditRecord, 'at'>) => void;
   /** Makes a revocation durable (a revoked token stays revoked after a restart). */
   persistRevocation?: (tokenKey: string, label: string) => Promise<void>;
+  /** Several instances: a revocation made here, to apply on the others too. */
+  onRevoked?: (tokenKey: string) => void;
+  /** Several instances: a node opened a session here (a leftover session elsewhere must close). */
+  onSessionOpened?: (nodeId: string) => void;
 }
 
 type Inbound = Pick<RoundEngine, 'onFitBegin' | 'onFitChunk' | 'onFitFailure' | 'onEvaluateResult' | 'onNodeLost' | 'onSecAggMessage'>;
@@ -145,14 +149,34 @@ export class SocketServer implements NodeTransport {
     if (entry === null) return null;
     await this.deps.persistRevocation?.(entry.key, entry.label);
     this.deps.audit?.({ kind: 'revocation', detail: { token: entry.label } });
+    this.deps.onRevoked?.(entry.key);
+    const closed = this.closeSessionsOf(entry);
+    this.deps.logger.warn('token revoked', { token: entry.label, closed });
+    return closed;
+  }
+
+  /** A revocation another instance made (and stored): applied here, and this instance's sessions of it closed. */
+  revokeLocal(tokenKey: string): number {
+    const entry = this.deps.tokens.revoke(tokenKey);
+    return entry === null ? 0 : this.closeSessionsOf(entry);
+  }
+
+  private closeSessionsOf(entry: TokenEntry): number {
     let closed = 0;
     for (const s of [...this.sessions.values()]) {
       if (s.token !== entry) continue;
       this.refuse(s.socket, new FedtuneError('FT_ERR_AUTH', 'token revoked'));
       closed++;
     }
-    this.deps.logger.warn('token revoked', { token: entry.label, closed });
     return closed;
+  }
+
+  /** The node now has its session on another instance: one here is a leftover, and closes. */
+  dropStaleSession(nodeId: string): void {
+    const s = this.sessions.get(nodeId);
+    if (s === undefined) return;
+    this.dropSession(s, 'the node connected to another instance');
+    s.socket.disconnect(true);
   }
 
   // ---- NodeTransport -------------------------------------------------------------------------
@@ -360,6 +384,7 @@ export class SocketServer implements NodeTransport {
         });
       }
       this.sessions.set(claimed.id, session);
+      this.deps.onSessionOpened?.(claimed.id);
       this.perToken.set(claimed.token.key, (this.perToken.get(claimed.token.key) ?? 0) + 1);
       logger.info('node joined', { node: claimed.id, name: msg.nodeName, backend: msg.backend, token: claimed.token.label, nodes: this.sessions.size });
       metrics.nodesConnected.set(this.sessions.size);

@@ -33,6 +33,7 @@ export const ERROR_CATALOGUE = {
   FT_ERR_CONFIG: { status: 400, message: 'invalid configuration' },
   FT_ERR_STORE: { status: 500, message: 'the coordinator store is unreadable, locked or inconsistent' },
   FT_ERR_STORE_KEY: { status: 403, message: 'the at-rest key does not open the coordinator store' },
+  FT_ERR_NOT_LEADER: { status: 409, message: 'another coordinator instance leads this run now' },
   FT_ERR_TRAINING: { status: 500, message: 'local training failed' },
   FT_ERR_INTERNAL: { status: 500, message: 'internal error' },
 } as const satisfies Record<`FT_ERR_${string}`, ErrorEntry>;

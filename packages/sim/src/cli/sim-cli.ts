@@ -1,7 +1,7 @@
 // `fedtune-sim`: runs a simulated federation (embedded coordinator + N nodes over loopback
 // sockets) and writes the JSON report.
 import { writeFile } from 'node:fs/promises';
-import { STRATEGY_NAMES, type StrategyName, type RoundSummary } from '@fedtune/coordinator';
+import { STRATEGY_NAMES, isPostgresUrl, type StrategyName, type RoundSummary } from '@fedtune/coordinator';
 import { formatCanaryTable, runCanaryExperiment } from '../canary-experiment.js';
 import { demoCommand, DEMO_HELP } from './demo-command.js';
 import { runSimulation } from '../simulation.js';
@@ -41,6 +41,13 @@ nodes' training in worker threads, one per core) and writes a JSON report:
   --delta D               DP: delta (default 1e-5)
   --sample-rate Q         select each node independently with probability Q (Poisson) instead
                           of --clients-per-round
+  --instances N           coordinator instances sharing the run (default 1; above 1 needs --store
+                          and --secagg): each runs SecAgg over a group of its own nodes, the
+                          leader adds the group sums; nodes spread over them and fail over
+  --store URL             PostgreSQL store, postgres://user@host:port/database (a fresh schema,
+                          dropped after the run, unless the URL names one with ?schema=NAME)
+  --min-group-size M      with --store: the fewest nodes one group's sum may cover (default 0.8 of
+                          an instance's expected share after dropout; DP noise is sized for it)
   --backend B             force a training backend: tensorflow | webgpu | wasm | cpu
   --workers N             threads that train the nodes (default: one per core; 0: this thread)
   --seed S                seed for data, partitions, selection and faults (default 1)
@@ -174,6 +181,9 @@ async function run(rest: string[], out: Write, err: Write): Promise<number> {
     'sample-rate': { type: 'string' },
     backend: { type: 'string' },
     workers: { type: 'string' },
+    instances: { type: 'string' },
+    store: { type: 'string' },
+    'min-group-size': { type: 'string' },
     seed: { type: 'string', default: '1' },
     report: { type: 'string', default: 'sim-report.json' },
     quiet: { type: 'boolean', default: false },
@@ -199,6 +209,13 @@ async function run(rest: string[], out: Write, err: Write): Promise<number> {
   if (dpNoise !== 'discrete-gaussian' && dpNoise !== 'skellam') throw new UsageError(`--dp-noise must be discrete-gaussian or skellam, got ${JSON.stringify(dpNoise)}`);
   if (dpNoise !== 'discrete-gaussian' && dpMode !== 'distributed') throw new UsageError('--dp-noise applies to --dp distributed only');
   if (values['sample-rate'] !== undefined && perRound !== undefined) throw new UsageError('give --clients-per-round or --sample-rate, not both');
+  const instances = values.instances === undefined ? 1 : intFlag('instances', values.instances, 1, 1);
+  if (instances > 64) throw new UsageError(`--instances must be at most 64, got ${instances}`);
+  if (values.store !== undefined && !isPostgresUrl(values.store)) throw new UsageError('--store takes a postgres://user@host:port/database URL (not echoed: it may hold a password)');
+  if (instances > 1 && values.store === undefined) throw new UsageError('--instances above 1 needs --store postgres://... (the instances share their run there)');
+  if (values.store !== undefined && !values.secagg && !values['secagg-active']) throw new UsageError('--store runs the nodes in SecAgg groups: add --secagg');
+  if (values.store !== undefined && (dpMode === 'central' || dpMode === 'local-sgd')) throw new UsageError(`--dp ${dpMode} is not available with a PostgreSQL store (several instances): use --dp distributed`);
+  if (values['min-group-size'] !== undefined && values.store === undefined) throw new UsageError('--min-group-size needs --store');
   const dp =
     dpMode === 'off'
       ? undefined
@@ -232,6 +249,8 @@ async function run(rest: string[], out: Write, err: Write): Promise<number> {
       : {}),
     ...(values.backend === undefined ? {} : { backend: values.backend }),
     ...(values.workers === undefined ? {} : { workers: intFlag('workers', values.workers, 0, 0) }),
+    ...(values.store === undefined ? {} : { store: values.store, instances }),
+    ...(values['min-group-size'] === undefined ? {} : { minGroupSize: intFlag('min-group-size', values['min-group-size'], 10, 2) }),
     seed: values.seed,
     ...(values.quiet ? {} : { onRound: progress(rounds, process.stderr.isTTY === true, err) }),
   });
