@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { nodeCryptoProvider, weightsVersion } from '@fedtune/shared';
 import { testPostgres, type TestPostgres } from '../../test/postgres-test-server.js';
+import { testPlan } from '../../test/round-plan-fixture.js';
 import { summary } from '../../test/store-conformance.js';
 import { createLogger } from '../logger.js';
 import { advisoryKey, PostgresStore } from '../store/postgres-store.js';
@@ -22,22 +23,7 @@ const logger = createLogger('silent', 'test');
 const open = (pgdb: TestPostgres, schema: string) =>
   PostgresStore.open({ connectionString: pgdb.url, schema, description: schema, crypto: nodeCryptoProvider, retention: { keepLast: 5, keepEvery: 0 }, key: null, poolSize: 3 });
 
-const plan = (round: number, epoch: number): RoundPlan => ({
-  round,
-  epoch,
-  modelVersion: 'f'.repeat(64),
-  fitConfig: {},
-  ring: { bits: 32, scale: 1024, maxSummands: 10, clientBound: 100 },
-  l2Clip: 1,
-  minGroup: 2,
-  maxGroup: 10,
-  selection: { kind: 'poisson', q: 1 },
-  dp: null,
-  instances: ['a', 'b'],
-  plannedAt: 0,
-  deadlineAt: Date.now() + 60_000,
-  population: 10,
-});
+const plan = (round: number, epoch: number): RoundPlan => testPlan({ round, epoch, instances: ['a', 'b'], deadlineAt: Date.now() + 60_000 });
 
 function elected(lease: LeaderLease): Promise<number> {
   return new Promise((resolve) => lease.once('elected', resolve));

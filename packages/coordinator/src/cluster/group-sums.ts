@@ -4,7 +4,7 @@
 // combination of the groups into the round's aggregate and summary. Every group shares the
 // round's ring, so the total is the exact integer sum on one grid, which DP releases from.
 import { FedtuneError, type RingParams } from '@fedtune/shared';
-import type { DroppedNode, GroupReport, RoundSummary } from '../round/round-summary.js';
+import { unfilledByLaterStages, type DroppedNode, type GroupReport, type RoundSummary } from '../round/round-summary.js';
 import type { Participation } from '../store/store.js';
 import type { FitAggregate } from '../strategy/strategy.js';
 
@@ -118,14 +118,8 @@ export function summariseGroups(round: number, groups: readonly GroupResult[], r
     survivors,
     dropped: droppedDetail.length,
     droppedDetail,
-    trainLoss: null,
-    fitMetrics: {},
-    evalLoss: null,
-    evalAccuracy: null,
-    evalMetrics: {},
+    ...unfilledByLaterStages(),
     evalSkipped,
-    epsilon: null,
-    delta: null,
     uploadBytesPerClient: bytes.length === 0 ? null : bytes.reduce((s, g) => s + g.detail.uploadBytesPerClient! * g.survivors, 0) / Math.max(1, bytes.reduce((s, g) => s + g.survivors, 0)),
     durationMs,
     modelVersion: null,

@@ -4,7 +4,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nodeCryptoProvider, seededRandom } from '@fedtune/shared';
-import { drawGroup, parsePlan, roundDeadline, splitQuota, type RoundPlan } from './round-plan.js';
+import { testPlan } from '../../test/round-plan-fixture.js';
+import { drawGroup, parsePlan, roundDeadline, splitQuota } from './round-plan.js';
 
 const rng = (s: string) => seededRandom(nodeCryptoProvider, s);
 const ids = (n: number, p = 'n') => Array.from({ length: n }, (_, i) => `${p}${i}`);
@@ -67,22 +68,7 @@ describe('plans', () => {
   });
 
   it('a stored plan missing what instances rely on is refused with FT_ERR_STORE', () => {
-    const good: RoundPlan = {
-      round: 3,
-      epoch: 1,
-      modelVersion: 'f'.repeat(64),
-      fitConfig: {},
-      ring: { bits: 32, scale: 1024, maxSummands: 10, clientBound: 100 },
-      l2Clip: 1,
-      minGroup: 2,
-      maxGroup: 10,
-      selection: { kind: 'poisson', q: 1 },
-      dp: null,
-      instances: ['a'],
-      plannedAt: 0,
-      deadlineAt: 10,
-      population: 10,
-    };
+    const good = testPlan({ round: 3 });
     expect(parsePlan(JSON.parse(JSON.stringify(good)))).toEqual(good);
     for (const bad of [null, 3, 'x', { ...good, round: 1.5 }, { ...good, ring: null }, { ...good, maxGroup: 1 }, { ...good, instances: 'a' }, { ...good, deadlineAt: null }]) {
       expect(() => parsePlan(bad)).toThrow(expect.objectContaining({ code: 'FT_ERR_STORE' }));

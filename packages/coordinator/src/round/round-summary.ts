@@ -49,6 +49,11 @@ export interface GroupReport {
   reason: string | null;
 }
 
+/** What a summary holds before evaluation and the privacy step fill it in (fresh objects each call). */
+export function unfilledByLaterStages(): Pick<RoundSummary, 'trainLoss' | 'fitMetrics' | 'evalLoss' | 'evalAccuracy' | 'evalMetrics' | 'evalSkipped' | 'epsilon' | 'delta'> {
+  return { trainLoss: null, fitMetrics: {}, evalLoss: null, evalAccuracy: null, evalMetrics: {}, evalSkipped: null, epsilon: null, delta: null };
+}
+
 /** The summary of a closed collection; later stages fill in losses, privacy and the model. */
 export function summariseCollection(state: RoundState, uploadedBytes: ReadonlyMap<string, number>, durationMs: number): RoundSummary {
   const droppedDetail = [...state.dropped].filter(([, d]) => d.reason !== 'surplus').map(([node, d]) => ({ node, ...d }));
@@ -61,14 +66,7 @@ export function summariseCollection(state: RoundState, uploadedBytes: ReadonlyMa
     survivors: state.reported.size,
     dropped: droppedDetail.length,
     droppedDetail,
-    trainLoss: null,
-    fitMetrics: {},
-    evalLoss: null,
-    evalAccuracy: null,
-    evalMetrics: {},
-    evalSkipped: null,
-    epsilon: null,
-    delta: null,
+    ...unfilledByLaterStages(),
     uploadBytesPerClient: bytes.length > 0 ? bytes.reduce((a, b) => a + b, 0) / bytes.length : null,
     secagg: null,
     durationMs,
